@@ -1,0 +1,3 @@
+// Placeholder: @mimo-mcp/client is built by issue #5. It deliberately exports nothing yet, so no one can
+// depend on an API that does not exist.
+export {};

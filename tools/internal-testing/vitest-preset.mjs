@@ -1,0 +1,21 @@
+/**
+ * The vitest settings every Mimo package shares.
+ *
+ * @param {{ include?: string[], testTimeout?: number, hookTimeout?: number, pool?: string, fileParallelism?: boolean, env?: Record<string, string> }} [options]
+ */
+export function mimoVitestConfig(options = {}) {
+  // The JSON report is always written (it is git-ignored and cached by turbo with the test task), so that
+  // `.ci/run` can sum passed and failed tests over all packages even when turbo replays a cached run.
+  const reporters = ['default', ['json', { outputFile: '.vitest-report.json' }]];
+  return {
+    test: {
+      include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      reporters,
+      testTimeout: options.testTimeout ?? 30_000,
+      hookTimeout: options.hookTimeout ?? 30_000,
+      pool: options.pool ?? 'forks',
+      fileParallelism: options.fileParallelism ?? true,
+      env: options.env ?? {},
+    },
+  };
+}
