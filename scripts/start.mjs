@@ -15,7 +15,9 @@ function step(args) {
   // stdout of the step goes to our stderr (fd 2): install and build logs must never reach the MCP client.
   const result = spawnSync(npx, [...pnpm, ...args], { cwd: root, env, stdio: ['ignore', 2, 2] });
   if (result.status !== 0) {
-    process.stderr.write(`mimo start: "pnpm ${args.join(' ')}" failed (exit ${result.status ?? result.signal})\n`);
+    process.stderr.write(
+      `mimo start: "pnpm ${args.join(' ')}" failed (exit ${result.status ?? result.signal})\n`,
+    );
     process.exit(result.status ?? 1);
   }
 }
@@ -23,9 +25,13 @@ function step(args) {
 step(['install', '--prefer-offline']);
 step(['exec', 'turbo', 'run', 'build', '--filter=mimo-mcp...', '--output-logs=errors-only']);
 
-const server = spawn(process.execPath, [join(root, 'apps/mcp-server/dist/cli.js'), ...process.argv.slice(2)], {
-  cwd: process.cwd(),
-  stdio: 'inherit',
-});
+const server = spawn(
+  process.execPath,
+  [join(root, 'apps/mcp-server/dist/cli.js'), ...process.argv.slice(2)],
+  {
+    cwd: process.cwd(),
+    stdio: 'inherit',
+  },
+);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
 server.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

@@ -333,7 +333,9 @@ describe('JsonRpcEndpoint as a client', () => {
     const unmatched: unknown[] = [];
     let release: (value: string) => void = () => {};
     b.setRequestHandler('slow', () => new Promise((resolve) => (release = resolve)));
-    b.setNotificationHandler('notifications/cancelled', (params) => cancelled.push(params));
+    b.setNotificationHandler('notifications/cancelled', (params) => {
+      cancelled.push(params);
+    });
     a.on('response-unmatched', (event) => unmatched.push(event));
     const started = Date.now();
     const error = await a.request('slow', {}, { timeoutMs: 50 }).catch((caught: unknown) => caught);
@@ -367,7 +369,9 @@ describe('JsonRpcEndpoint as a client', () => {
     const { a, b } = await pair();
     const cancelled: unknown[] = [];
     b.setRequestHandler('slow', () => new Promise(() => {}));
-    b.setNotificationHandler('notifications/cancelled', (params) => cancelled.push(params));
+    b.setNotificationHandler('notifications/cancelled', (params) => {
+      cancelled.push(params);
+    });
     const controller = new AbortController();
     const pending = a.request('slow', {}, { signal: controller.signal });
     controller.abort(new Error('user gave up'));
@@ -386,7 +390,9 @@ describe('JsonRpcEndpoint as a client', () => {
     const { a, b } = await pair();
     const cancelled: unknown[] = [];
     b.setRequestHandler('initialize', () => new Promise(() => {}));
-    b.setNotificationHandler('notifications/cancelled', (params) => cancelled.push(params));
+    b.setNotificationHandler('notifications/cancelled', (params) => {
+      cancelled.push(params);
+    });
     await a.request('initialize', {}, { timeoutMs: 10 }).catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(cancelled).toEqual([]);

@@ -26,13 +26,12 @@ describe('parseJson', () => {
   });
 
   it('should throw a typed INVALID_JSON error for bad text', () => {
-    const error = (() => {
-      try {
-        parseJson('{"a":');
-      } catch (caught) {
-        return caught;
-      }
-    })();
+    let error: unknown;
+    try {
+      parseJson('{"a":');
+    } catch (caught) {
+      error = caught;
+    }
     expect(ProtocolError.isInstance(error)).toBe(true);
     expect((error as ProtocolError).code).toBe('INVALID_JSON');
   });
