@@ -1,0 +1,6 @@
+//! Everything `unsafe` in this crate lives under this module: the hand-declared Node-API bindings
+//! (`napi`) and the run-time dispatched SIMD kernels (`simd`). Each `unsafe` block carries a `SAFETY:`
+//! comment. The rest of the crate (kernels, quantisation, top-k, search) is safe Rust.
+
+pub mod napi;
+pub mod simd;

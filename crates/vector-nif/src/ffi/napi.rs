@@ -1,0 +1,1276 @@
+//! Node-API bindings, declared by hand (no crate dependencies): argument decoding (typed arrays are read in
+//! place, never copied), errors thrown with a `code`, result objects, and async work on the libuv thread
+//! pool for long scans. Every JS entry point catches panics, so a bug becomes a JS error, never a crash.
+
+#![allow(non_camel_case_types)]
+
+use crate::quant;
+use crate::search::{self, Metric, Query, Selection};
+use crate::topk::Hit;
+use std::ffi::{c_char, c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+#[repr(C)]
+pub struct napi_env__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_value__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_callback_info__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_deferred__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_async_work__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_ref__ {
+    _private: [u8; 0],
+}
+
+pub type napi_env = *mut napi_env__;
+pub type napi_value = *mut napi_value__;
+pub type napi_callback_info = *mut napi_callback_info__;
+pub type napi_deferred = *mut napi_deferred__;
+pub type napi_async_work = *mut napi_async_work__;
+pub type napi_ref = *mut napi_ref__;
+pub type napi_status = i32;
+pub type napi_callback = Option<unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value>;
+pub type napi_async_execute_callback = Option<unsafe extern "C" fn(napi_env, *mut c_void)>;
+pub type napi_async_complete_callback =
+    Option<unsafe extern "C" fn(napi_env, napi_status, *mut c_void)>;
+
+const NAPI_OK: napi_status = 0;
+const NAPI_AUTO_LENGTH: usize = usize::MAX;
+
+// napi_valuetype
+const NAPI_UNDEFINED: i32 = 0;
+const NAPI_NULL: i32 = 1;
+const NAPI_NUMBER: i32 = 3;
+
+// napi_typedarray_type
+const INT8_ARRAY: i32 = 0;
+const UINT8_ARRAY: i32 = 1;
+const UINT32_ARRAY: i32 = 6;
+const FLOAT32_ARRAY: i32 = 7;
+const FLOAT64_ARRAY: i32 = 8;
+
+extern "C" {
+    fn napi_get_cb_info(
+        env: napi_env,
+        info: napi_callback_info,
+        argc: *mut usize,
+        argv: *mut napi_value,
+        this_arg: *mut napi_value,
+        data: *mut *mut c_void,
+    ) -> napi_status;
+    fn napi_typeof(env: napi_env, value: napi_value, result: *mut i32) -> napi_status;
+    fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    fn napi_get_typedarray_info(
+        env: napi_env,
+        typedarray: napi_value,
+        kind: *mut i32,
+        length: *mut usize,
+        data: *mut *mut c_void,
+        arraybuffer: *mut napi_value,
+        byte_offset: *mut usize,
+    ) -> napi_status;
+    fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
+    fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
+    fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
+    fn napi_set_named_property(
+        env: napi_env,
+        object: napi_value,
+        name: *const c_char,
+        value: napi_value,
+    ) -> napi_status;
+    fn napi_create_function(
+        env: napi_env,
+        name: *const c_char,
+        length: usize,
+        cb: napi_callback,
+        data: *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
+    fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    fn napi_create_error(
+        env: napi_env,
+        code: napi_value,
+        msg: napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
+    fn napi_create_string_utf8(
+        env: napi_env,
+        s: *const c_char,
+        length: usize,
+        result: *mut napi_value,
+    ) -> napi_status;
+    fn napi_create_arraybuffer(
+        env: napi_env,
+        length: usize,
+        data: *mut *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
+    fn napi_create_typedarray(
+        env: napi_env,
+        kind: i32,
+        length: usize,
+        arraybuffer: napi_value,
+        byte_offset: usize,
+        result: *mut napi_value,
+    ) -> napi_status;
+    fn napi_create_promise(
+        env: napi_env,
+        deferred: *mut napi_deferred,
+        promise: *mut napi_value,
+    ) -> napi_status;
+    fn napi_resolve_deferred(
+        env: napi_env,
+        deferred: napi_deferred,
+        resolution: napi_value,
+    ) -> napi_status;
+    fn napi_reject_deferred(
+        env: napi_env,
+        deferred: napi_deferred,
+        rejection: napi_value,
+    ) -> napi_status;
+    fn napi_create_async_work(
+        env: napi_env,
+        async_resource: napi_value,
+        async_resource_name: napi_value,
+        execute: napi_async_execute_callback,
+        complete: napi_async_complete_callback,
+        data: *mut c_void,
+        result: *mut napi_async_work,
+    ) -> napi_status;
+    fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    fn napi_create_reference(
+        env: napi_env,
+        value: napi_value,
+        initial: u32,
+        result: *mut napi_ref,
+    ) -> napi_status;
+    fn napi_delete_reference(env: napi_env, reference: napi_ref) -> napi_status;
+    fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+}
+
+/// An error for JS: `code` becomes the thrown error's `code` property.
+#[derive(Debug)]
+pub struct NifError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+type NifResult<T> = Result<T, NifError>;
+
+fn invalid(message: String) -> NifError {
+    NifError {
+        code: "INVALID_ARGUMENT",
+        message,
+    }
+}
+
+fn c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', " ")).unwrap_or_default()
+}
+
+unsafe fn throw(env: napi_env, error: &NifError) -> napi_value {
+    let code = c_string(error.code);
+    let message = c_string(&error.message);
+    // SAFETY: both strings are NUL-terminated and live until the call returns.
+    unsafe { napi_throw_error(env, code.as_ptr(), message.as_ptr()) };
+    ptr::null_mut()
+}
+
+unsafe fn create_error(env: napi_env, error: &NifError) -> napi_value {
+    let mut code = ptr::null_mut();
+    let mut message = ptr::null_mut();
+    let mut result = ptr::null_mut();
+    let code_text = c_string(error.code);
+    let message_text = c_string(&error.message);
+    // SAFETY: valid env; the strings are NUL-terminated and outlive the calls.
+    unsafe {
+        napi_create_string_utf8(env, code_text.as_ptr(), NAPI_AUTO_LENGTH, &mut code);
+        napi_create_string_utf8(env, message_text.as_ptr(), NAPI_AUTO_LENGTH, &mut message);
+        napi_create_error(env, code, message, &mut result);
+    }
+    result
+}
+
+fn check(status: napi_status, what: &str) -> NifResult<()> {
+    if status == NAPI_OK {
+        Ok(())
+    } else {
+        Err(NifError {
+            code: "INTERNAL",
+            message: format!("Node-API call {what} failed with status {status}"),
+        })
+    }
+}
+
+/// A typed array argument seen in place: data pointer, element count, and its byte range (for overlap checks).
+#[derive(Clone, Copy)]
+struct RawArray {
+    data: *mut c_void,
+    length: usize,
+    kind: i32,
+}
+
+impl RawArray {
+    fn byte_range(&self, element_size: usize) -> (usize, usize) {
+        let start = self.data as usize;
+        (start, start + self.length * element_size)
+    }
+}
+
+fn type_name(kind: i32) -> &'static str {
+    match kind {
+        INT8_ARRAY => "Int8Array",
+        UINT8_ARRAY => "Uint8Array",
+        UINT32_ARRAY => "Uint32Array",
+        FLOAT32_ARRAY => "Float32Array",
+        FLOAT64_ARRAY => "Float64Array",
+        _ => "another typed array",
+    }
+}
+
+unsafe fn raw_array(
+    env: napi_env,
+    value: napi_value,
+    name: &str,
+    expected: i32,
+) -> NifResult<RawArray> {
+    let mut is_typed = false;
+    // SAFETY: env and value come from the current callback.
+    check(
+        unsafe { napi_is_typedarray(env, value, &mut is_typed) },
+        "napi_is_typedarray",
+    )?;
+    if !is_typed {
+        return Err(invalid(format!("{name} must be a {}", type_name(expected))));
+    }
+    let mut kind = 0;
+    let mut length = 0usize;
+    let mut data = ptr::null_mut();
+    let mut offset = 0usize;
+    // SAFETY: value is a typed array (checked above); out-pointers are valid locals.
+    check(
+        unsafe {
+            napi_get_typedarray_info(
+                env,
+                value,
+                &mut kind,
+                &mut length,
+                &mut data,
+                ptr::null_mut(),
+                &mut offset,
+            )
+        },
+        "napi_get_typedarray_info",
+    )?;
+    if kind != expected {
+        return Err(invalid(format!(
+            "{name} must be a {}, got {}",
+            type_name(expected),
+            type_name(kind)
+        )));
+    }
+    Ok(RawArray { data, length, kind })
+}
+
+unsafe fn is_nullish(env: napi_env, value: napi_value) -> NifResult<bool> {
+    let mut kind = 0;
+    // SAFETY: env and value come from the current callback.
+    check(unsafe { napi_typeof(env, value, &mut kind) }, "napi_typeof")?;
+    Ok(kind == NAPI_UNDEFINED || kind == NAPI_NULL)
+}
+
+unsafe fn number(env: napi_env, value: napi_value, name: &str) -> NifResult<f64> {
+    let mut kind = 0;
+    // SAFETY: env and value come from the current callback.
+    check(unsafe { napi_typeof(env, value, &mut kind) }, "napi_typeof")?;
+    if kind != NAPI_NUMBER {
+        return Err(invalid(format!("{name} must be a number")));
+    }
+    let mut result = 0f64;
+    // SAFETY: value is a number (checked above).
+    check(
+        unsafe { napi_get_value_double(env, value, &mut result) },
+        "napi_get_value_double",
+    )?;
+    Ok(result)
+}
+
+unsafe fn integer(
+    env: napi_env,
+    value: napi_value,
+    name: &str,
+    min: f64,
+    max: f64,
+) -> NifResult<usize> {
+    // SAFETY: forwarded from the caller's contract.
+    let n = unsafe { number(env, value, name)? };
+    if !(n.fract() == 0.0 && n >= min && n <= max) {
+        return Err(invalid(format!(
+            "{name} must be an integer in [{min}, {max}], got {n}"
+        )));
+    }
+    Ok(n as usize)
+}
+
+/// Builds a slice over a typed array's memory.
+///
+/// # Safety
+/// `raw` must come from `raw_array` with element type `T`, and the memory must stay valid and unmodified
+/// for `'a` (true during a synchronous call; async work holds a reference to the buffer).
+unsafe fn slice<'a, T>(raw: RawArray) -> &'a [T] {
+    if raw.length == 0 || raw.data.is_null() {
+        &[]
+    } else {
+        // SAFETY: per the function contract; typed array data is aligned to its element size.
+        unsafe { std::slice::from_raw_parts(raw.data as *const T, raw.length) }
+    }
+}
+
+/// # Safety
+/// As `slice`, and no other live slice may overlap this memory (callers check with `disjoint`).
+unsafe fn slice_mut<'a, T>(raw: RawArray) -> &'a mut [T] {
+    if raw.length == 0 || raw.data.is_null() {
+        &mut []
+    } else {
+        // SAFETY: per the function contract.
+        unsafe { std::slice::from_raw_parts_mut(raw.data as *mut T, raw.length) }
+    }
+}
+
+fn element_size(kind: i32) -> usize {
+    match kind {
+        INT8_ARRAY | UINT8_ARRAY => 1,
+        UINT32_ARRAY | FLOAT32_ARRAY => 4,
+        _ => 8,
+    }
+}
+
+fn disjoint(a: RawArray, b: RawArray, what: &str) -> NifResult<()> {
+    let (a0, a1) = a.byte_range(element_size(a.kind));
+    let (b0, b1) = b.byte_range(element_size(b.kind));
+    if a0 < b1 && b0 < a1 {
+        return Err(invalid(format!(
+            "{what}: the output must not share memory with the input"
+        )));
+    }
+    Ok(())
+}
+
+unsafe fn args<const N: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+    min: usize,
+    name: &str,
+) -> NifResult<[napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    // SAFETY: argv has room for N values; argc tells Node-API so.
+    check(
+        unsafe {
+            napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        },
+        "napi_get_cb_info",
+    )?;
+    if argc < min {
+        return Err(invalid(format!(
+            "{name}: expected at least {min} arguments, got {argc}"
+        )));
+    }
+    if argc < N {
+        let mut undefined = ptr::null_mut();
+        // SAFETY: valid env.
+        unsafe { napi_get_undefined(env, &mut undefined) };
+        for slot in argv.iter_mut().skip(argc) {
+            *slot = undefined;
+        }
+    }
+    Ok(argv)
+}
+
+unsafe fn create_double(env: napi_env, value: f64) -> NifResult<napi_value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: valid env.
+    check(
+        unsafe { napi_create_double(env, value, &mut result) },
+        "napi_create_double",
+    )?;
+    Ok(result)
+}
+
+unsafe fn create_typed<T: Copy>(env: napi_env, kind: i32, values: &[T]) -> NifResult<napi_value> {
+    let bytes = std::mem::size_of_val(values);
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    // SAFETY: valid env; Node-API allocates `bytes` bytes and returns their address in `data`.
+    check(
+        unsafe { napi_create_arraybuffer(env, bytes, &mut data, &mut buffer) },
+        "napi_create_arraybuffer",
+    )?;
+    if bytes > 0 {
+        // SAFETY: `data` points at `bytes` fresh bytes that nothing else references yet.
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr() as *const u8, data as *mut u8, bytes) };
+    }
+    let mut array = ptr::null_mut();
+    // SAFETY: `buffer` is the ArrayBuffer just created, large enough for `values.len()` elements.
+    check(
+        unsafe { napi_create_typedarray(env, kind, values.len(), buffer, 0, &mut array) },
+        "napi_create_typedarray",
+    )?;
+    Ok(array)
+}
+
+unsafe fn set(env: napi_env, object: napi_value, name: &str, value: napi_value) -> NifResult<()> {
+    let key = c_string(name);
+    // SAFETY: valid env, object and value; key is NUL-terminated.
+    check(
+        unsafe { napi_set_named_property(env, object, key.as_ptr(), value) },
+        "napi_set_named_property",
+    )
+}
+
+/// `{ indices: Uint32Array, scores: Float64Array }`, best first.
+unsafe fn hits_object(env: napi_env, hits: &[Hit]) -> NifResult<napi_value> {
+    let indices: Vec<u32> = hits.iter().map(|h| h.index).collect();
+    let scores: Vec<f64> = hits.iter().map(|h| h.score).collect();
+    let mut object = ptr::null_mut();
+    // SAFETY: valid env for every call below.
+    unsafe {
+        check(napi_create_object(env, &mut object), "napi_create_object")?;
+        let indices_value = create_typed(env, UINT32_ARRAY, &indices)?;
+        let scores_value = create_typed(env, FLOAT64_ARRAY, &scores)?;
+        set(env, object, "indices", indices_value)?;
+        set(env, object, "scores", scores_value)?;
+    }
+    Ok(object)
+}
+
+/// Runs a JS entry point body: errors are thrown with their code; panics become `INTERNAL` errors.
+unsafe fn entry(env: napi_env, body: impl FnOnce() -> NifResult<napi_value>) -> napi_value {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => {
+            let mut pending = false;
+            // SAFETY: valid env.
+            unsafe { napi_is_exception_pending(env, &mut pending) };
+            if pending {
+                return ptr::null_mut();
+            }
+            // SAFETY: valid env.
+            unsafe { throw(env, &error) }
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            // SAFETY: valid env.
+            unsafe {
+                throw(
+                    env,
+                    &NifError {
+                        code: "INTERNAL",
+                        message: format!("vector-nif internal error: {message}"),
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// Like `entry`, for functions that return a promise: any failure becomes a rejected promise, never a
+/// synchronous throw, so callers handle one failure path.
+unsafe fn entry_async(env: napi_env, body: impl FnOnce() -> NifResult<napi_value>) -> napi_value {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(NifError {
+            code: "INTERNAL",
+            message: "vector-nif internal error while starting an async search".into(),
+        })
+    });
+    match outcome {
+        Ok(promise) => promise,
+        Err(error) => {
+            let mut deferred = ptr::null_mut();
+            let mut promise = ptr::null_mut();
+            // SAFETY: valid env; the deferred is settled immediately.
+            unsafe {
+                napi_create_promise(env, &mut deferred, &mut promise);
+                napi_reject_deferred(env, deferred, create_error(env, &error));
+            }
+            promise
+        }
+    }
+}
+
+fn check_finite(values: &[f32], name: &str) -> NifResult<()> {
+    if let Some(position) = values.iter().position(|v| !v.is_finite()) {
+        return Err(NifError {
+            code: "NON_FINITE",
+            message: format!(
+                "{name}[{position}] is {}, but every value must be finite",
+                values[position]
+            ),
+        });
+    }
+    Ok(())
+}
+
+unsafe fn pair(
+    env: napi_env,
+    info: napi_callback_info,
+    name: &str,
+) -> NifResult<(&'static [f32], &'static [f32])> {
+    // SAFETY: env/info from the current callback; slices live for the synchronous call only (callers
+    // never let them escape).
+    unsafe {
+        let [a, b] = args::<2>(env, info, 2, name)?;
+        let a: &[f32] = slice(raw_array(env, a, "a", FLOAT32_ARRAY)?);
+        let b: &[f32] = slice(raw_array(env, b, "b", FLOAT32_ARRAY)?);
+        if a.is_empty() || b.is_empty() {
+            return Err(NifError {
+                code: "EMPTY_VECTOR",
+                message: format!("{name}: vectors must not be empty"),
+            });
+        }
+        if a.len() != b.len() {
+            return Err(NifError {
+                code: "DIMENSION_MISMATCH",
+                message: format!("{name}: a has {} dimensions but b has {}", a.len(), b.len()),
+            });
+        }
+        check_finite(a, "a")?;
+        check_finite(b, "b")?;
+        Ok((a, b))
+    }
+}
+
+unsafe extern "C" fn js_dot(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env and info.
+    unsafe {
+        entry(env, || {
+            let (a, b) = pair(env, info, "dot")?;
+            create_double(env, crate::ffi::simd::score(Metric::Dot, a, b))
+        })
+    }
+}
+
+unsafe extern "C" fn js_cosine(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env and info.
+    unsafe {
+        entry(env, || {
+            let (a, b) = pair(env, info, "cosine")?;
+            create_double(env, crate::ffi::simd::score(Metric::Cosine, a, b))
+        })
+    }
+}
+
+unsafe extern "C" fn js_squared_l2(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env and info.
+    unsafe {
+        entry(env, || {
+            let (a, b) = pair(env, info, "squaredL2")?;
+            create_double(env, crate::ffi::simd::score(Metric::L2, a, b))
+        })
+    }
+}
+
+/// normalize(v: Float32Array): number — scales v to unit length in place; returns the original norm.
+unsafe extern "C" fn js_normalize(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env and info; the slice is used only during this call.
+    unsafe {
+        entry(env, || {
+            let [v] = args::<1>(env, info, 1, "normalize")?;
+            let v: &mut [f32] = slice_mut(raw_array(env, v, "vector", FLOAT32_ARRAY)?);
+            if v.is_empty() {
+                return Err(NifError {
+                    code: "EMPTY_VECTOR",
+                    message: "normalize: the vector must not be empty".into(),
+                });
+            }
+            check_finite(v, "vector")?;
+            // A sequential f64 sum, not the SIMD kernel: normalisation is not a hot path, and this makes
+            // the stored vectors bit-identical to the JS fallback's.
+            let norm = v.iter().map(|x| *x as f64 * *x as f64).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                let inverse = (1.0 / norm) as f32;
+                v.iter_mut().for_each(|x| *x *= inverse);
+            }
+            create_double(env, norm)
+        })
+    }
+}
+
+/// The parts of a search request that point into JS memory, checked for consistency.
+struct Scan {
+    query: RawArray,
+    matrix: RawArray,
+    dims: usize,
+    rows: usize,
+    k: usize,
+    allow: Option<RawArray>,
+    mask: Option<RawArray>,
+    min_score: f64,
+    threads: u32,
+}
+
+const MAX_DIMS: f64 = 65_536.0;
+const MAX_K: f64 = 1_000_000.0;
+
+/// Decodes `(query, matrix, dims, k, allow, mask, minScore, threads)` starting at `argv[first]`.
+unsafe fn scan_args(env: napi_env, argv: &[napi_value], name: &str) -> NifResult<Scan> {
+    // SAFETY: env and values from the current callback.
+    unsafe {
+        let query = raw_array(env, argv[0], "query", FLOAT32_ARRAY)?;
+        let matrix = raw_array(env, argv[1], "matrix", FLOAT32_ARRAY)?;
+        let dims = integer(env, argv[2], "dims", 1.0, MAX_DIMS)?;
+        let k = integer(env, argv[3], "k", 1.0, MAX_K)?;
+        let allow = if is_nullish(env, argv[4])? {
+            None
+        } else {
+            Some(raw_array(env, argv[4], "allow", UINT32_ARRAY)?)
+        };
+        let mask = if is_nullish(env, argv[5])? {
+            None
+        } else {
+            Some(raw_array(env, argv[5], "mask", UINT8_ARRAY)?)
+        };
+        let min_score = if is_nullish(env, argv[6])? {
+            f64::NEG_INFINITY
+        } else {
+            number(env, argv[6], "minScore")?
+        };
+        let threads = if is_nullish(env, argv[7])? {
+            0
+        } else {
+            integer(env, argv[7], "threads", 0.0, 64.0)? as u32
+        };
+        if query.length == 0 {
+            return Err(NifError {
+                code: "EMPTY_VECTOR",
+                message: format!("{name}: the query must not be empty"),
+            });
+        }
+        if query.length != dims {
+            return Err(NifError {
+                code: "DIMENSION_MISMATCH",
+                message: format!(
+                    "{name}: the query has {} dimensions, expected {dims}",
+                    query.length
+                ),
+            });
+        }
+        if matrix.length % dims != 0 {
+            return Err(NifError {
+                code: "DIMENSION_MISMATCH",
+                message: format!(
+                    "{name}: the matrix length {} is not a multiple of dims {dims}",
+                    matrix.length
+                ),
+            });
+        }
+        let rows = matrix.length / dims;
+        if rows > u32::MAX as usize {
+            return Err(invalid(format!("{name}: too many rows ({rows})")));
+        }
+        check_finite(slice(query), "query")?;
+        if let Some(list) = allow {
+            if let Some(bad) = slice::<u32>(list).iter().find(|i| **i as usize >= rows) {
+                return Err(invalid(format!(
+                    "{name}: allow contains row {bad}, but there are only {rows} rows"
+                )));
+            }
+        }
+        if let Some(bits) = mask {
+            if bits.length < rows.div_ceil(8) {
+                return Err(invalid(format!(
+                    "{name}: mask has {} bytes, {} are needed for {rows} rows",
+                    bits.length,
+                    rows.div_ceil(8)
+                )));
+            }
+        }
+        Ok(Scan {
+            query,
+            matrix,
+            dims,
+            rows,
+            k,
+            allow,
+            mask,
+            min_score,
+            threads,
+        })
+    }
+}
+
+/// # Safety
+/// The arrays in `scan` must stay valid for `'a`.
+unsafe fn query_of<'a>(scan: &Scan) -> Query<'a> {
+    // SAFETY: per the function contract.
+    let selection = unsafe {
+        match (scan.allow, scan.mask) {
+            (Some(list), _) => Selection::Allow(slice(list)),
+            (None, Some(bits)) => Selection::Mask(slice(bits)),
+            (None, None) => Selection::All,
+        }
+    };
+    Query {
+        dims: scan.dims,
+        rows: scan.rows,
+        k: scan.k,
+        selection,
+        min_score: scan.min_score,
+        threads: scan.threads,
+    }
+}
+
+/// What a search computes, once its inputs are decoded.
+enum Job {
+    Exact {
+        metric: Metric,
+        scan: Scan,
+    },
+    Int8 {
+        scan: Scan,
+        codes: RawArray,
+        scales: RawArray,
+        pool: usize,
+    },
+    Binary {
+        scan: Scan,
+        bits: RawArray,
+        pool: usize,
+    },
+}
+
+impl Job {
+    /// # Safety
+    /// Every array in the job must be valid and not written to while this runs.
+    unsafe fn run(&self) -> Vec<Hit> {
+        // SAFETY: per the function contract.
+        unsafe {
+            match self {
+                // For L2 the JS wrapper passes `-maxDistance` as `minScore`, matching the internal key.
+                Job::Exact { metric, scan } => search::exact(
+                    *metric,
+                    slice(scan.query),
+                    slice(scan.matrix),
+                    &query_of(scan),
+                ),
+                Job::Int8 {
+                    scan,
+                    codes,
+                    scales,
+                    pool,
+                } => search::int8(
+                    slice(scan.query),
+                    slice(scan.matrix),
+                    slice(*codes),
+                    slice(*scales),
+                    *pool,
+                    &query_of(scan),
+                ),
+                Job::Binary { scan, bits, pool } => search::binary(
+                    slice(scan.query),
+                    slice(scan.matrix),
+                    slice(*bits),
+                    *pool,
+                    &query_of(scan),
+                ),
+            }
+        }
+    }
+}
+
+/// topK(query, matrix, dims, k, allow, mask, minScore, threads, metric) and its async twin.
+unsafe fn exact_job(
+    env: napi_env,
+    info: napi_callback_info,
+    name: &str,
+) -> NifResult<(Job, [napi_value; 9])> {
+    // SAFETY: env/info from the current callback.
+    unsafe {
+        let argv = args::<9>(env, info, 4, name)?;
+        let scan = scan_args(env, &argv, name)?;
+        let metric_code = if is_nullish(env, argv[8])? {
+            0
+        } else {
+            integer(env, argv[8], "metric", 0.0, 2.0)?
+        };
+        let metric = Metric::from_code(metric_code as u32)
+            .ok_or_else(|| invalid(format!("{name}: unknown metric")))?;
+        Ok((Job::Exact { metric, scan }, argv))
+    }
+}
+
+/// searchInt8(query, matrix, dims, k, allow, mask, minScore, threads, codes, scales, pool)
+unsafe fn int8_job(
+    env: napi_env,
+    info: napi_callback_info,
+    name: &str,
+) -> NifResult<(Job, [napi_value; 11])> {
+    // SAFETY: env/info from the current callback.
+    unsafe {
+        let argv = args::<11>(env, info, 11, name)?;
+        let scan = scan_args(env, &argv, name)?;
+        let codes = raw_array(env, argv[8], "codes", INT8_ARRAY)?;
+        let scales = raw_array(env, argv[9], "scales", FLOAT32_ARRAY)?;
+        let pool = integer(env, argv[10], "pool", 1.0, MAX_K)?;
+        if codes.length != scan.rows * scan.dims || scales.length != scan.rows {
+            return Err(NifError {
+                code: "DIMENSION_MISMATCH",
+                message: format!(
+                    "{name}: codes ({}) and scales ({}) must hold {} rows of {} dimensions",
+                    codes.length, scales.length, scan.rows, scan.dims
+                ),
+            });
+        }
+        Ok((
+            Job::Int8 {
+                scan,
+                codes,
+                scales,
+                pool: pool.max(1),
+            },
+            argv,
+        ))
+    }
+}
+
+/// searchBinary(query, matrix, dims, k, allow, mask, minScore, threads, bits, pool)
+unsafe fn binary_job(
+    env: napi_env,
+    info: napi_callback_info,
+    name: &str,
+) -> NifResult<(Job, [napi_value; 10])> {
+    // SAFETY: env/info from the current callback.
+    unsafe {
+        let argv = args::<10>(env, info, 10, name)?;
+        let scan = scan_args(env, &argv, name)?;
+        let bits = raw_array(env, argv[8], "bits", UINT8_ARRAY)?;
+        let pool = integer(env, argv[9], "pool", 1.0, MAX_K)?;
+        if bits.length != scan.rows * quant::binary_bytes(scan.dims) {
+            return Err(NifError {
+                code: "DIMENSION_MISMATCH",
+                message: format!(
+                    "{name}: bits has {} bytes, expected {} rows × {} bytes",
+                    bits.length,
+                    scan.rows,
+                    quant::binary_bytes(scan.dims)
+                ),
+            });
+        }
+        Ok((
+            Job::Binary {
+                scan,
+                bits,
+                pool: pool.max(1),
+            },
+            argv,
+        ))
+    }
+}
+
+unsafe extern "C" fn js_top_k(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the job's arrays are used only during this call.
+    unsafe {
+        entry(env, || {
+            hits_object(env, &exact_job(env, info, "topK")?.0.run())
+        })
+    }
+}
+
+unsafe extern "C" fn js_search_int8(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the job's arrays are used only during this call.
+    unsafe {
+        entry(env, || {
+            hits_object(env, &int8_job(env, info, "searchInt8")?.0.run())
+        })
+    }
+}
+
+unsafe extern "C" fn js_search_binary(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the job's arrays are used only during this call.
+    unsafe {
+        entry(env, || {
+            hits_object(env, &binary_job(env, info, "searchBinary")?.0.run())
+        })
+    }
+}
+
+/// scores(query, matrix, dims, metric): Float64Array of every row's score (or squared distance).
+unsafe extern "C" fn js_scores(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; slices are used only during this call.
+    unsafe {
+        entry(env, || {
+            let [query, matrix, dims, metric] = args::<4>(env, info, 3, "scores")?;
+            let query_raw = raw_array(env, query, "query", FLOAT32_ARRAY)?;
+            let matrix_raw = raw_array(env, matrix, "matrix", FLOAT32_ARRAY)?;
+            let dims = integer(env, dims, "dims", 1.0, MAX_DIMS)?;
+            let metric_code = if is_nullish(env, metric)? {
+                0
+            } else {
+                integer(env, metric, "metric", 0.0, 2.0)?
+            };
+            let metric = Metric::from_code(metric_code as u32)
+                .ok_or_else(|| invalid("scores: unknown metric".into()))?;
+            if query_raw.length == 0 {
+                return Err(NifError {
+                    code: "EMPTY_VECTOR",
+                    message: "scores: the query must not be empty".into(),
+                });
+            }
+            if query_raw.length != dims || matrix_raw.length % dims != 0 {
+                return Err(NifError {
+                    code: "DIMENSION_MISMATCH",
+                    message: format!(
+                        "scores: query ({}) and matrix ({}) do not fit dims {dims}",
+                        query_raw.length, matrix_raw.length
+                    ),
+                });
+            }
+            let query: &[f32] = slice(query_raw);
+            check_finite(query, "query")?;
+            let mut out = vec![0f64; matrix_raw.length / dims];
+            search::all_scores(metric, query, slice(matrix_raw), dims, &mut out);
+            create_typed(env, FLOAT64_ARRAY, &out)
+        })
+    }
+}
+
+/// quantizeInt8(vectors, dims, codes, scales) and quantizeBinary(vectors, dims, bits).
+unsafe extern "C" fn js_quantize_int8(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; input and outputs are checked to be disjoint before slicing.
+    unsafe {
+        entry(env, || {
+            let [vectors, dims, codes, scales] = args::<4>(env, info, 4, "quantizeInt8")?;
+            let vectors_raw = raw_array(env, vectors, "vectors", FLOAT32_ARRAY)?;
+            let dims = integer(env, dims, "dims", 1.0, MAX_DIMS)?;
+            let codes_raw = raw_array(env, codes, "codes", INT8_ARRAY)?;
+            let scales_raw = raw_array(env, scales, "scales", FLOAT32_ARRAY)?;
+            if vectors_raw.length % dims != 0
+                || codes_raw.length != vectors_raw.length
+                || scales_raw.length != vectors_raw.length / dims
+            {
+                return Err(NifError {
+                    code: "DIMENSION_MISMATCH",
+                    message: "quantizeInt8: codes must match vectors in length and scales must have one entry per row".into(),
+                });
+            }
+            disjoint(vectors_raw, codes_raw, "quantizeInt8")?;
+            disjoint(vectors_raw, scales_raw, "quantizeInt8")?;
+            disjoint(codes_raw, scales_raw, "quantizeInt8")?;
+            let vectors: &[f32] = slice(vectors_raw);
+            check_finite(vectors, "vectors")?;
+            let codes: &mut [i8] = slice_mut(codes_raw);
+            let scales: &mut [f32] = slice_mut(scales_raw);
+            for (row, scale) in scales.iter_mut().enumerate() {
+                *scale = quant::quantize_int8(
+                    &vectors[row * dims..(row + 1) * dims],
+                    &mut codes[row * dims..(row + 1) * dims],
+                );
+            }
+            let mut undefined = ptr::null_mut();
+            napi_get_undefined(env, &mut undefined);
+            Ok(undefined)
+        })
+    }
+}
+
+unsafe extern "C" fn js_quantize_binary(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; input and output are checked to be disjoint before slicing.
+    unsafe {
+        entry(env, || {
+            let [vectors, dims, bits] = args::<3>(env, info, 3, "quantizeBinary")?;
+            let vectors_raw = raw_array(env, vectors, "vectors", FLOAT32_ARRAY)?;
+            let dims = integer(env, dims, "dims", 1.0, MAX_DIMS)?;
+            let bits_raw = raw_array(env, bits, "bits", UINT8_ARRAY)?;
+            let bytes = quant::binary_bytes(dims);
+            if vectors_raw.length % dims != 0
+                || bits_raw.length != (vectors_raw.length / dims) * bytes
+            {
+                return Err(NifError {
+                    code: "DIMENSION_MISMATCH",
+                    message: format!("quantizeBinary: bits must hold {bytes} bytes per row"),
+                });
+            }
+            disjoint(vectors_raw, bits_raw, "quantizeBinary")?;
+            let vectors: &[f32] = slice(vectors_raw);
+            check_finite(vectors, "vectors")?;
+            let bits: &mut [u8] = slice_mut(bits_raw);
+            for row in 0..vectors.len() / dims {
+                quant::quantize_binary(
+                    &vectors[row * dims..(row + 1) * dims],
+                    &mut bits[row * bytes..(row + 1) * bytes],
+                );
+            }
+            let mut undefined = ptr::null_mut();
+            napi_get_undefined(env, &mut undefined);
+            Ok(undefined)
+        })
+    }
+}
+
+/// readBandwidth(data: Float32Array, threads = 1): number — reads every element once, on `threads` threads;
+/// the benchmark's yardstick for the memory-bandwidth bound of a scan.
+unsafe extern "C" fn js_read_bandwidth(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the slice is used only during this call.
+    unsafe {
+        entry(env, || {
+            let [data, threads] = args::<2>(env, info, 1, "readBandwidth")?;
+            let data: &[f32] = slice(raw_array(env, data, "data", FLOAT32_ARRAY)?);
+            let threads = if is_nullish(env, threads)? {
+                1
+            } else {
+                integer(env, threads, "threads", 1.0, 64.0)?
+            };
+            create_double(env, search::read_parallel(data, threads) as f64)
+        })
+    }
+}
+
+/// info(): { simd, threads, version }
+unsafe extern "C" fn js_info(env: napi_env, _info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env.
+    unsafe {
+        entry(env, || {
+            let mut object = ptr::null_mut();
+            check(napi_create_object(env, &mut object), "napi_create_object")?;
+            let simd = c_string(crate::ffi::simd::level().name());
+            let version = c_string(env!("CARGO_PKG_VERSION"));
+            let mut simd_value = ptr::null_mut();
+            let mut version_value = ptr::null_mut();
+            napi_create_string_utf8(env, simd.as_ptr(), NAPI_AUTO_LENGTH, &mut simd_value);
+            napi_create_string_utf8(env, version.as_ptr(), NAPI_AUTO_LENGTH, &mut version_value);
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
+            set(env, object, "simd", simd_value)?;
+            set(env, object, "version", version_value)?;
+            set(env, object, "threads", create_double(env, threads as f64)?)?;
+            set(
+                env,
+                object,
+                "parallelThresholdFloats",
+                create_double(env, search::PARALLEL_THRESHOLD_FLOATS as f64)?,
+            )?;
+            Ok(object)
+        })
+    }
+}
+
+/// An async search: runs `job` on the libuv thread pool while the JS arrays it reads are kept alive by
+/// references. Callers must not write to those arrays (or transfer their buffers) until it settles.
+struct AsyncSearch {
+    job: Job,
+    references: Vec<napi_ref>,
+    deferred: napi_deferred,
+    work: napi_async_work,
+    outcome: Option<Result<Vec<Hit>, NifError>>,
+}
+
+unsafe extern "C" fn async_execute(_env: napi_env, data: *mut c_void) {
+    // SAFETY: `data` is the AsyncSearch leaked in `start_async`; only this callback touches it until
+    // `async_complete` runs on the JS thread. The referenced arrays stay alive (references held).
+    unsafe {
+        let task = &mut *(data as *mut AsyncSearch);
+        let job = &task.job;
+        task.outcome = Some(match catch_unwind(AssertUnwindSafe(|| job.run())) {
+            Ok(hits) => Ok(hits),
+            Err(_) => Err(NifError {
+                code: "INTERNAL",
+                message: "vector-nif internal error in async search".into(),
+            }),
+        });
+    }
+}
+
+unsafe extern "C" fn async_complete(env: napi_env, status: napi_status, data: *mut c_void) {
+    // SAFETY: `data` is the AsyncSearch leaked in `start_async`; we take ownership back exactly once.
+    unsafe {
+        let task = Box::from_raw(data as *mut AsyncSearch);
+        let outcome = match (status, task.outcome) {
+            (NAPI_OK, Some(result)) => result,
+            _ => Err(NifError {
+                code: "INTERNAL",
+                message: format!("async search did not complete (status {status})"),
+            }),
+        };
+        match outcome.and_then(|hits| hits_object(env, &hits)) {
+            Ok(value) => napi_resolve_deferred(env, task.deferred, value),
+            Err(error) => napi_reject_deferred(env, task.deferred, create_error(env, &error)),
+        };
+        for reference in task.references {
+            napi_delete_reference(env, reference);
+        }
+        napi_delete_async_work(env, task.work);
+    }
+}
+
+unsafe fn start_async(env: napi_env, job: Job, keep_alive: &[napi_value]) -> NifResult<napi_value> {
+    // SAFETY: valid env; every napi_value in keep_alive belongs to the current callback.
+    unsafe {
+        let mut references = Vec::with_capacity(keep_alive.len());
+        for value in keep_alive {
+            if is_nullish(env, *value)? {
+                continue;
+            }
+            let mut reference = ptr::null_mut();
+            check(
+                napi_create_reference(env, *value, 1, &mut reference),
+                "napi_create_reference",
+            )?;
+            references.push(reference);
+        }
+        let mut deferred = ptr::null_mut();
+        let mut promise = ptr::null_mut();
+        check(
+            napi_create_promise(env, &mut deferred, &mut promise),
+            "napi_create_promise",
+        )?;
+        let name = c_string("mimo:vector-search");
+        let mut name_value = ptr::null_mut();
+        napi_create_string_utf8(env, name.as_ptr(), NAPI_AUTO_LENGTH, &mut name_value);
+        let task = Box::into_raw(Box::new(AsyncSearch {
+            job,
+            references,
+            deferred,
+            work: ptr::null_mut(),
+            outcome: None,
+        }));
+        let mut work = ptr::null_mut();
+        let status = napi_create_async_work(
+            env,
+            ptr::null_mut(),
+            name_value,
+            Some(async_execute),
+            Some(async_complete),
+            task as *mut c_void,
+            &mut work,
+        );
+        if status != NAPI_OK {
+            let task = Box::from_raw(task);
+            for reference in task.references {
+                napi_delete_reference(env, reference);
+            }
+            return Err(NifError {
+                code: "INTERNAL",
+                message: format!("napi_create_async_work failed ({status})"),
+            });
+        }
+        (*task).work = work;
+        check(napi_queue_async_work(env, work), "napi_queue_async_work")?;
+        Ok(promise)
+    }
+}
+
+unsafe extern "C" fn js_top_k_async(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the arrays are kept alive by references until the work completes.
+    unsafe {
+        entry_async(env, || {
+            let (job, argv) = exact_job(env, info, "topKAsync")?;
+            // Only objects can be referenced (Node-API < 10), so keep the typed arrays alive, not numbers.
+            start_async(env, job, &[argv[0], argv[1], argv[4], argv[5]])
+        })
+    }
+}
+
+unsafe extern "C" fn js_search_int8_async(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the arrays are kept alive by references until the work completes.
+    unsafe {
+        entry_async(env, || {
+            let (job, argv) = int8_job(env, info, "searchInt8Async")?;
+            start_async(
+                env,
+                job,
+                &[argv[0], argv[1], argv[4], argv[5], argv[8], argv[9]],
+            )
+        })
+    }
+}
+
+unsafe extern "C" fn js_search_binary_async(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API; the arrays are kept alive by references until the work completes.
+    unsafe {
+        entry_async(env, || {
+            let (job, argv) = binary_job(env, info, "searchBinaryAsync")?;
+            start_async(env, job, &[argv[0], argv[1], argv[4], argv[5], argv[8]])
+        })
+    }
+}
+
+type Binding = (
+    &'static [u8],
+    unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
+);
+
+const BINDINGS: &[Binding] = &[
+    (b"dot\0", js_dot),
+    (b"cosine\0", js_cosine),
+    (b"squaredL2\0", js_squared_l2),
+    (b"normalize\0", js_normalize),
+    (b"scores\0", js_scores),
+    (b"topK\0", js_top_k),
+    (b"topKAsync\0", js_top_k_async),
+    (b"quantizeInt8\0", js_quantize_int8),
+    (b"quantizeBinary\0", js_quantize_binary),
+    (b"searchInt8\0", js_search_int8),
+    (b"searchInt8Async\0", js_search_int8_async),
+    (b"searchBinary\0", js_search_binary),
+    (b"searchBinaryAsync\0", js_search_binary_async),
+    (b"readBandwidth\0", js_read_bandwidth),
+    (b"info\0", js_info),
+];
+
+/// Module entry point called by Node when the addon is loaded.
+///
+/// # Safety
+/// Called by Node-API with a valid env and exports object.
+#[no_mangle]
+pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
+    for (name, callback) in BINDINGS {
+        let mut function = ptr::null_mut();
+        // SAFETY: names are NUL-terminated static strings; env and exports are valid.
+        unsafe {
+            napi_create_function(
+                env,
+                name.as_ptr() as *const c_char,
+                NAPI_AUTO_LENGTH,
+                Some(*callback),
+                ptr::null_mut(),
+                &mut function,
+            );
+            napi_set_named_property(env, exports, name.as_ptr() as *const c_char, function);
+        }
+    }
+    exports
+}
+
+/// The Node-API version this addon needs (async work and promises exist since version 1..4; 8 is safe).
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    8
+}

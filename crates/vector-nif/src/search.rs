@@ -1,0 +1,549 @@
+//! Scans of one query against a row-major matrix: exact (dot, cosine, squared L2), int8 and 1-bit with an
+//! exact re-rank, restricted by an allow-list or a bitmask, and split across threads for large inputs.
+//! Safe code: the SIMD row kernels come from `ffi::simd` behind safe, run-time dispatched wrappers.
+
+use crate::ffi::simd;
+use crate::quant;
+use crate::topk::{Hit, TopK};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Dot,
+    Cosine,
+    /// Squared Euclidean distance; ranked ascending (internally the key is `-distance`).
+    L2,
+}
+
+impl Metric {
+    pub fn from_code(code: u32) -> Option<Metric> {
+        match code {
+            0 => Some(Metric::Dot),
+            1 => Some(Metric::Cosine),
+            2 => Some(Metric::L2),
+            _ => None,
+        }
+    }
+}
+
+/// Which rows take part in a scan.
+#[derive(Clone, Copy, Debug)]
+pub enum Selection<'a> {
+    All,
+    /// Only these row indices (each < rows; checked by the caller).
+    Allow(&'a [u32]),
+    /// Row i takes part when bit i (LSB first) of the mask is set (mask covers every row).
+    Mask(&'a [u8]),
+}
+
+impl Selection<'_> {
+    /// Number of work items: rows for `All`/`Mask`, list entries for `Allow`.
+    pub fn len(&self, rows: usize) -> usize {
+        match self {
+            Selection::Allow(list) => list.len(),
+            _ => rows,
+        }
+    }
+}
+
+/// Scans work items `start..end` of `selection`, keeping the `k` best keys (`key(row)`, higher is better).
+/// Rows whose key is below `min_key` are skipped. Inlined into each SIMD variant so the closure's kernel
+/// is compiled with that variant's target features.
+#[inline(always)]
+pub fn scan_range<F: FnMut(usize) -> f64>(
+    selection: &Selection,
+    start: usize,
+    end: usize,
+    k: usize,
+    min_key: f64,
+    mut key: F,
+) -> TopK {
+    let mut top = TopK::new(k);
+    let mut visit = |row: usize, top: &mut TopK| {
+        let value = key(row);
+        if value >= min_key {
+            top.push(row as u32, value);
+        }
+    };
+    match selection {
+        Selection::All => {
+            for row in start..end {
+                visit(row, &mut top);
+            }
+        }
+        Selection::Allow(list) => {
+            for &row in &list[start..end] {
+                visit(row as usize, &mut top);
+            }
+        }
+        Selection::Mask(mask) => {
+            for row in start..end {
+                if mask[row / 8] & (1 << (row % 8)) != 0 {
+                    visit(row, &mut top);
+                }
+            }
+        }
+    }
+    top
+}
+
+/// Hamming scan specialised for speed: the query's 64-bit words are loaded once, rows are walked with
+/// `chunks_exact` (no per-row bounds checks), and a row only reaches the heap if its distance beats the
+/// current worst kept one. For `All` and `Mask` selections rows arrive in ascending order, so a row tying
+/// the worst can never enter (the tie-break prefers lower indices) and a plain integer comparison suffices.
+/// Common row sizes get a fixed word count (const generic), which compiles to unrolled scalar POPCNTs;
+/// with a run-time count LLVM vectorises the popcount with a per-row horizontal sum, which is slower.
+#[inline(always)]
+pub fn scan_hamming_body(
+    query_bits: &[u8],
+    bits: &[u8],
+    bytes: usize,
+    selection: &Selection,
+    start: usize,
+    end: usize,
+    k: usize,
+) -> TopK {
+    if bytes == 0 || k == 0 {
+        return TopK::new(k);
+    }
+    match bytes {
+        32 => hamming_fixed::<4>(query_bits, bits, selection, start, end, k),
+        48 => hamming_fixed::<6>(query_bits, bits, selection, start, end, k),
+        64 => hamming_fixed::<8>(query_bits, bits, selection, start, end, k),
+        96 => hamming_fixed::<12>(query_bits, bits, selection, start, end, k),
+        128 => hamming_fixed::<16>(query_bits, bits, selection, start, end, k),
+        192 => hamming_fixed::<24>(query_bits, bits, selection, start, end, k),
+        _ => hamming_scan(selection, start, end, k, bytes, bits, |row| {
+            crate::kernels::hamming(query_bits, row)
+        }),
+    }
+}
+
+#[inline(always)]
+fn word(bytes: &[u8], index: usize) -> u64 {
+    let w = &bytes[index * 8..index * 8 + 8];
+    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+}
+
+#[inline(always)]
+fn hamming_fixed<const WORDS: usize>(
+    query_bits: &[u8],
+    bits: &[u8],
+    selection: &Selection,
+    start: usize,
+    end: usize,
+    k: usize,
+) -> TopK {
+    let mut query = [0u64; WORDS];
+    for (i, slot) in query.iter_mut().enumerate() {
+        *slot = word(query_bits, i);
+    }
+    hamming_scan(selection, start, end, k, WORDS * 8, bits, |row| {
+        let mut total = 0u32;
+        for (i, q) in query.iter().enumerate() {
+            total += (q ^ word(row, i)).count_ones();
+        }
+        total
+    })
+}
+
+#[inline(always)]
+fn hamming_scan<F: Fn(&[u8]) -> u32>(
+    selection: &Selection,
+    start: usize,
+    end: usize,
+    k: usize,
+    bytes: usize,
+    bits: &[u8],
+    distance: F,
+) -> TopK {
+    let mut top = TopK::new(k);
+    match selection {
+        Selection::Allow(list) => {
+            for &row in &list[start..end] {
+                let row = row as usize;
+                top.push(
+                    row as u32,
+                    -(distance(&bits[row * bytes..(row + 1) * bytes]) as f64),
+                );
+            }
+        }
+        Selection::All | Selection::Mask(_) => {
+            let mask = if let Selection::Mask(mask) = selection {
+                Some(*mask)
+            } else {
+                None
+            };
+            let mut worst = u32::MAX;
+            for (offset, row_bits) in bits[start * bytes..end * bytes]
+                .chunks_exact(bytes)
+                .enumerate()
+            {
+                let row = start + offset;
+                if let Some(mask) = mask {
+                    if mask[row / 8] & (1 << (row % 8)) == 0 {
+                        continue;
+                    }
+                }
+                let d = distance(row_bits);
+                if d >= worst {
+                    continue;
+                }
+                top.push(row as u32, -(d as f64));
+                if top.is_full() {
+                    worst = (-top.worst_score()) as u32;
+                }
+            }
+        }
+    }
+    top
+}
+
+/// Work (in floats read) above which a scan is split across threads. Measured on the benchmark machine:
+/// below about 1M floats (4 MB) thread start-up costs more than it saves.
+pub const PARALLEL_THRESHOLD_FLOATS: usize = 1 << 20;
+
+fn thread_count(requested: u32, items: usize, floats_per_item: usize) -> usize {
+    let available = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let wanted = match requested {
+        0 => {
+            if items.saturating_mul(floats_per_item) >= PARALLEL_THRESHOLD_FLOATS {
+                available
+            } else {
+                1
+            }
+        }
+        n => n as usize,
+    };
+    wanted.clamp(1, available.max(1)).min(items.max(1)).min(64)
+}
+
+/// Runs `scan(start, end)` over the selection's work items on `threads` threads and merges the results.
+fn parallel<F>(items: usize, threads: usize, k: usize, scan: F) -> TopK
+where
+    F: Fn(usize, usize) -> TopK + Sync,
+{
+    if threads <= 1 {
+        return scan(0, items);
+    }
+    let chunk = items.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let start = (t * chunk).min(items);
+                let end = ((t + 1) * chunk).min(items);
+                let scan = &scan;
+                scope.spawn(move || scan(start, end))
+            })
+            .collect();
+        let mut merged = TopK::new(k);
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => merged.merge(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        merged
+    })
+}
+
+/// Reads every element once on `threads` threads (each a contiguous part) and returns a checksum: the
+/// bandwidth bound of a scan over the same bytes with the same parallelism.
+pub fn read_parallel(data: &[f32], threads: usize) -> f32 {
+    let threads = threads.clamp(1, 64);
+    if threads == 1 {
+        return simd::read_sum(data);
+    }
+    let chunk = data.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = data
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || simd::read_sum(part)))
+            .collect();
+        parts
+            .into_iter()
+            .map(|part| part.join().unwrap_or(0.0))
+            .sum()
+    })
+}
+
+/// Parameters shared by every search.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    pub dims: usize,
+    pub rows: usize,
+    pub k: usize,
+    pub selection: Selection<'a>,
+    /// Minimum final score (dot/cosine), or `-max_distance` for L2. `-inf` for none.
+    pub min_score: f64,
+    /// 0 = decide from the input size.
+    pub threads: u32,
+}
+
+/// Exact top-k of `query` against `matrix` (rows × dims).
+pub fn exact(metric: Metric, query: &[f32], matrix: &[f32], q: &Query) -> Vec<Hit> {
+    let items = q.selection.len(q.rows);
+    let threads = thread_count(q.threads, items, q.dims);
+    let top = parallel(items, threads, q.k, |start, end| {
+        simd::scan_exact(
+            metric,
+            query,
+            matrix,
+            q.dims,
+            &q.selection,
+            start,
+            end,
+            q.k,
+            q.min_score,
+        )
+    });
+    finish(metric, top)
+}
+
+/// Every row's score (dot/cosine) or squared distance (L2), in row order.
+pub fn all_scores(metric: Metric, query: &[f32], matrix: &[f32], dims: usize, out: &mut [f64]) {
+    for (row, slot) in out.iter_mut().enumerate() {
+        let vector = &matrix[row * dims..(row + 1) * dims];
+        *slot = simd::score(metric, query, vector);
+    }
+}
+
+fn finish(metric: Metric, top: TopK) -> Vec<Hit> {
+    let mut hits = top.into_sorted();
+    if metric == Metric::L2 {
+        for hit in &mut hits {
+            hit.score = -hit.score;
+        }
+    }
+    hits
+}
+
+/// Re-ranks candidate rows with exact dot products and keeps the best `k` at or above `min_score`.
+pub fn rerank(
+    query: &[f32],
+    matrix: &[f32],
+    dims: usize,
+    candidates: &[Hit],
+    k: usize,
+    min_score: f64,
+) -> Vec<Hit> {
+    let mut top = TopK::new(k);
+    for hit in candidates {
+        let row = hit.index as usize;
+        let score = simd::score(Metric::Dot, query, &matrix[row * dims..(row + 1) * dims]);
+        if score >= min_score {
+            top.push(hit.index, score);
+        }
+    }
+    top.into_sorted()
+}
+
+/// int8 search: quantise the query, keep the `pool` best rows by `scale_row · (codes_q · codes_row)`, then
+/// re-rank them exactly. Ranks by dot product (use unit vectors for cosine).
+pub fn int8(
+    query: &[f32],
+    matrix: &[f32],
+    codes: &[i8],
+    scales: &[f32],
+    pool: usize,
+    q: &Query,
+) -> Vec<Hit> {
+    let mut query_codes = vec![0i8; q.dims];
+    quant::quantize_int8(query, &mut query_codes);
+    let items = q.selection.len(q.rows);
+    // The int8 pass reads a quarter of the bytes of an f32 pass.
+    let threads = thread_count(q.threads, items, q.dims / 4);
+    let candidates = parallel(items, threads, pool, |start, end| {
+        simd::scan_int8(
+            &query_codes,
+            codes,
+            scales,
+            q.dims,
+            &q.selection,
+            start,
+            end,
+            pool,
+        )
+    });
+    rerank(
+        query,
+        matrix,
+        q.dims,
+        &candidates.into_sorted(),
+        q.k,
+        q.min_score,
+    )
+}
+
+/// 1-bit search: keep the `pool` rows nearest in Hamming distance to the query's sign bits, then re-rank
+/// them exactly. Ranks by dot product (use unit, roughly zero-centred vectors).
+pub fn binary(query: &[f32], matrix: &[f32], bits: &[u8], pool: usize, q: &Query) -> Vec<Hit> {
+    let bytes = quant::binary_bytes(q.dims);
+    let mut query_bits = vec![0u8; bytes];
+    quant::quantize_binary(query, &mut query_bits);
+    let items = q.selection.len(q.rows);
+    // Hamming rows are cheap (a few POPCNTs): only very large scans repay spawning threads.
+    let threads = thread_count(q.threads, items, bytes / 16);
+    let candidates = parallel(items, threads, pool, |start, end| {
+        simd::scan_hamming(&query_bits, bits, bytes, &q.selection, start, end, pool)
+    });
+    rerank(
+        query,
+        matrix,
+        q.dims,
+        &candidates.into_sorted(),
+        q.k,
+        q.min_score,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clustered(rows: usize, dims: usize, clusters: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        let centers: Vec<f32> = (0..clusters * dims).map(|_| next()).collect();
+        let mut data = Vec::with_capacity(rows * dims);
+        for r in 0..rows {
+            let c = r % clusters;
+            let mut v: Vec<f32> = (0..dims)
+                .map(|d| centers[c * dims + d] + 0.3 * next())
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            data.extend(v);
+        }
+        data
+    }
+
+    fn query<'a>(
+        rows: usize,
+        dims: usize,
+        k: usize,
+        selection: Selection<'a>,
+        threads: u32,
+    ) -> Query<'a> {
+        Query {
+            dims,
+            rows,
+            k,
+            selection,
+            min_score: f64::NEG_INFINITY,
+            threads,
+        }
+    }
+
+    #[test]
+    fn exact_top_k_matches_brute_force_for_every_metric_and_thread_count() {
+        let (rows, dims) = (3000, 37);
+        let data = clustered(rows, dims, 10, 7);
+        let q = &data[5 * dims..6 * dims];
+        for metric in [Metric::Dot, Metric::Cosine, Metric::L2] {
+            let mut scores = vec![0f64; rows];
+            all_scores(metric, q, &data, dims, &mut scores);
+            let mut expected: Vec<(usize, f64)> = scores.iter().copied().enumerate().collect();
+            if metric == Metric::L2 {
+                expected.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap().then(a.0.cmp(&b.0)));
+            } else {
+                expected.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+            }
+            for threads in [1, 2, 3] {
+                let hits = exact(
+                    metric,
+                    q,
+                    &data,
+                    &query(rows, dims, 10, Selection::All, threads),
+                );
+                let got: Vec<usize> = hits.iter().map(|h| h.index as usize).collect();
+                let want: Vec<usize> = expected.iter().take(10).map(|e| e.0).collect();
+                assert_eq!(got, want, "{metric:?} threads={threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn allow_list_and_mask_restrict_the_scan() {
+        let (rows, dims) = (100, 8);
+        let data = clustered(rows, dims, 4, 3);
+        let q = &data[0..dims];
+        let allow = [3u32, 50, 97];
+        let hits = exact(
+            Metric::Dot,
+            q,
+            &data,
+            &query(rows, dims, 10, Selection::Allow(&allow), 1),
+        );
+        let mut got: Vec<u32> = hits.iter().map(|h| h.index).collect();
+        got.sort();
+        assert_eq!(got, allow.to_vec());
+        let mut mask = vec![0u8; rows.div_ceil(8)];
+        for row in [1usize, 9, 64] {
+            mask[row / 8] |= 1 << (row % 8);
+        }
+        let hits = exact(
+            Metric::Dot,
+            q,
+            &data,
+            &query(rows, dims, 10, Selection::Mask(&mask), 2),
+        );
+        let mut got: Vec<u32> = hits.iter().map(|h| h.index).collect();
+        got.sort();
+        assert_eq!(got, vec![1, 9, 64]);
+    }
+
+    #[test]
+    fn min_score_filters_results() {
+        let data = [1.0f32, 0.0, 0.0, 1.0, 0.6, 0.8];
+        let mut q = query(3, 2, 10, Selection::All, 1);
+        q.min_score = 0.5;
+        let hits = exact(Metric::Dot, &[1.0, 0.0], &data, &q);
+        assert_eq!(hits.iter().map(|h| h.index).collect::<Vec<_>>(), vec![0, 2]);
+    }
+
+    #[test]
+    fn quantized_searches_find_the_exact_neighbours_on_clustered_data() {
+        let (rows, dims) = (4000, 64);
+        let data = clustered(rows, dims, 40, 11);
+        let mut codes = vec![0i8; rows * dims];
+        let mut scales = vec![0f32; rows];
+        let bytes = quant::binary_bytes(dims);
+        let mut bits = vec![0u8; rows * bytes];
+        for r in 0..rows {
+            let v = &data[r * dims..(r + 1) * dims];
+            scales[r] = quant::quantize_int8(v, &mut codes[r * dims..(r + 1) * dims]);
+            quant::quantize_binary(v, &mut bits[r * bytes..(r + 1) * bytes]);
+        }
+        let mut int8_found = 0;
+        let mut binary_found = 0;
+        for probe in 0..20 {
+            let q = &data[(probe * 37) * dims..(probe * 37 + 1) * dims];
+            let params = query(rows, dims, 10, Selection::All, 0);
+            let truth: Vec<u32> = exact(Metric::Dot, q, &data, &params)
+                .iter()
+                .map(|h| h.index)
+                .collect();
+            let a = int8(q, &data, &codes, &scales, 40, &params);
+            let b = binary(q, &data, &bits, 300, &params);
+            int8_found += a.iter().filter(|h| truth.contains(&h.index)).count();
+            binary_found += b.iter().filter(|h| truth.contains(&h.index)).count();
+        }
+        assert!(
+            int8_found as f64 / 200.0 >= 0.99,
+            "int8 recall {}",
+            int8_found as f64 / 200.0
+        );
+        assert!(
+            binary_found as f64 / 200.0 >= 0.9,
+            "binary recall {}",
+            binary_found as f64 / 200.0
+        );
+    }
+}
