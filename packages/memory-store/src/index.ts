@@ -1,3 +1,61 @@
-// Placeholder: @mimo-mcp/memory-store is built by issue #4. It deliberately exports nothing yet, so no one can
-// depend on an API that does not exist.
-export {};
+export {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  type Migration,
+  runMigrations,
+} from './driver/sqlite/migrations.js';
+export { createSqliteDriver, type SqliteDriverOptions } from './driver/sqlite/sqlite-driver.js';
+export type {
+  EntityRow,
+  ExportRecord,
+  GraphDriver,
+  ImportCounts,
+  InsertOutcome,
+  MaybePromise,
+  MemoryFilter,
+  MemoryPatch,
+  MemoryRow,
+  NewMemoryRow,
+  NewRelation,
+  PrunePolicy,
+  RelationRow,
+  StorageDriver,
+  StoredVector,
+  StoreStats,
+  TraversalOptions,
+  VectorChanges,
+} from './driver/types.js';
+export { type Embedder, LruCache } from './embedding/embedder.js';
+export {
+  createOllamaEmbedder,
+  createOpenAiEmbedder,
+  type HttpEmbedderOptions,
+  type OllamaEmbedderOptions,
+  type OpenAiEmbedderOptions,
+  parseRetryAfter,
+} from './embedding/http-embedders.js';
+export { createLocalEmbedder, type LocalEmbedderOptions } from './embedding/local-embedder.js';
+export { MemoryStoreError, type MemoryStoreErrorCode } from './errors.js';
+export { type Entity, GraphStore, type Relation, type RelationInput } from './graph/graph-store.js';
+export type { ExportOptions, ImportOptions, ImportResult } from './io/jsonl.js';
+export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
+export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
+export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
+export {
+  type CreateResult,
+  FilterSchema,
+  type Memory,
+  type MemoryFilterInput,
+  type MemoryInput,
+  MemoryInputSchema,
+  MemoryStore,
+  type MemoryStoreEvents,
+  openMemoryStore,
+  type SearchHit,
+  type SearchOptions,
+  type SearchResult,
+  SearchSchema,
+} from './store.js';
+export { foldText, STOPWORDS, stem, tokenize } from './text/tokenize.js';
+export type { Disposable } from './util/emitter.js';
+export { contentHash } from './util/hash.js';

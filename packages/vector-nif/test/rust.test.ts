@@ -38,7 +38,17 @@ describe.skipIf(!hasCargo)('Rust style gates', () => {
   it('should pass clippy with -D warnings', () => {
     const result = spawnSync(
       'cargo',
-      ['clippy', '--release', '--offline', '--all-targets', '--manifest-path', manifest, '--', '-D', 'warnings'],
+      [
+        'clippy',
+        '--release',
+        '--offline',
+        '--all-targets',
+        '--manifest-path',
+        manifest,
+        '--',
+        '-D',
+        'warnings',
+      ],
       { encoding: 'utf8', timeout: 600_000 },
     );
     if (/no such command|not installed/.test(result.stderr)) return;

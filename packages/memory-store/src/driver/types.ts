@@ -1,0 +1,367 @@
+import type { KeywordTerm } from '../search/keyword-query.js';
+
+/** A value, or a promise of it: the SQLite driver answers synchronously, a networked one would not. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The storage boundary. The store talks only to this interface; `createSqliteDriver` implements it over one
+ * SQLite file, and a PostgreSQL + pgvector driver could implement it without touching callers. Every
+ * method that writes is atomic: it either applies entirely or not at all. Times are epoch milliseconds.
+ */
+export interface StorageDriver {
+  /** e.g. `sqlite`. */
+  readonly kind: string;
+  /** File path (or `:memory:`). */
+  readonly location: string;
+
+  /** A cheap token that changes when another connection or process commits. */
+  changeToken(): MaybePromise<number>;
+  /** Vector changes since `afterSeq` for one model (for refreshing an in-memory index). */
+  vectorChanges(model: string, afterSeq: number): MaybePromise<VectorChanges>;
+  /** The current change sequence number. */
+  currentSeq(): MaybePromise<number>;
+
+  /** Inserts rows atomically. A row whose (namespace, contentHash) exists is not inserted: its existing id is returned. */
+  insertMemories(
+    rows: readonly NewMemoryRow[],
+    limits: { maxPerNamespace: number },
+  ): MaybePromise<InsertOutcome[]>;
+  /** Rows by id within a namespace (expired rows excluded unless `includeExpired`). */
+  getMemories(
+    namespace: string,
+    ids: readonly string[],
+    now: number,
+    includeExpired?: boolean,
+  ): MaybePromise<MemoryRow[]>;
+  /** The id of the live memory with this hash, if any. */
+  findByHash(namespace: string, contentHash: string): MaybePromise<string | undefined>;
+  /** Applies a patch atomically; returns the updated row, or undefined if absent. A changed content hash that collides with another memory is a CONFLICT. */
+  updateMemory(
+    namespace: string,
+    id: string,
+    patch: MemoryPatch,
+    now: number,
+  ): MaybePromise<MemoryRow | undefined>;
+  /** Deletes by id; returns the ids actually deleted. */
+  deleteMemories(namespace: string, ids: readonly string[]): MaybePromise<string[]>;
+  /** Deletes every memory matching the filter; returns their ids. */
+  deleteWhere(filter: MemoryFilter): MaybePromise<string[]>;
+  /** A page of memories ordered by (createdAt, id), newest first. */
+  listMemories(
+    filter: MemoryFilter,
+    page: { limit: number; cursor?: string | undefined },
+  ): MaybePromise<{ rows: MemoryRow[]; nextCursor: string | undefined }>;
+  /** Number of memories matching the filter. */
+  countMemories(filter: MemoryFilter): MaybePromise<number>;
+  /** Ids matching the filter (for restricting a vector search), at most `limit`. */
+  filterIds(filter: MemoryFilter, limit: number): MaybePromise<string[]>;
+  /** Keyword search: BM25-ranked ids (lower bm25 is better), filters applied in the same query. */
+  keywordSearch(
+    filter: MemoryFilter,
+    terms: readonly KeywordTerm[],
+    limit: number,
+  ): MaybePromise<Array<{ id: string; bm25: number }>>;
+  /** Records reads (batched): sets accessed_at and increments access_count. */
+  recordAccess(entries: ReadonlyArray<{ id: string; at: number }>): MaybePromise<void>;
+  /** Deletes expired memories and, when given, low-importance ones older than a cut-off. */
+  prune(policy: PrunePolicy, now: number): MaybePromise<string[]>;
+  /** Stored vectors of `model`, in batches. */
+  iterateVectors(model: string, batchSize: number): Iterable<StoredVector[]> | AsyncIterable<StoredVector[]>;
+  /** Memories without a vector for `model` (pending, or embedded by another model), oldest first. */
+  missingEmbeddings(
+    model: string,
+    limit: number,
+    afterId?: string,
+  ): MaybePromise<Array<{ id: string; namespace: string; content: string; contentHash: string }>>;
+  /** Stores vectors atomically (each row's content hash must still match, so a concurrent edit wins). */
+  setEmbeddings(
+    items: ReadonlyArray<{ id: string; contentHash: string; model: string; vector: Float32Array }>,
+  ): MaybePromise<number>;
+  /** Per-namespace statistics (all namespaces when undefined). */
+  stats(namespace: string | undefined, now: number): MaybePromise<StoreStats>;
+  /** Namespaces holding memories or graph data. */
+  namespaces(): MaybePromise<string[]>;
+
+  cacheGet(model: string, hashes: readonly string[]): MaybePromise<Map<string, Float32Array>>;
+  cachePut(model: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>): MaybePromise<void>;
+
+  /** Knowledge graph operations. */
+  readonly graph: GraphDriver;
+
+  /** Every record for export, in a stable order. */
+  exportRecords(options: {
+    namespace?: string;
+    includeVectors: boolean;
+  }): Iterable<ExportRecord> | AsyncIterable<ExportRecord>;
+  /** Imports a batch atomically; existing ids/names are skipped (`skip`) or overwritten (`replace`). */
+  importRecords(records: readonly ExportRecord[], onConflict: 'skip' | 'replace'): MaybePromise<ImportCounts>;
+
+  /** `PRAGMA integrity_check` (or the backend's equivalent): 'ok' or the problems. */
+  integrityCheck(): MaybePromise<string>;
+  /** Closes the connection. Idempotent. */
+  close(): MaybePromise<void>;
+}
+
+export interface NewMemoryRow {
+  id: string;
+  namespace: string;
+  content: string;
+  kind: string;
+  tags: string[];
+  importance: number;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  expiresAt: number | null;
+  contentHash: string;
+  embedding: { model: string; vector: Float32Array } | null;
+}
+
+export interface MemoryRow {
+  id: string;
+  namespace: string;
+  content: string;
+  kind: string;
+  tags: string[];
+  importance: number;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  accessedAt: number | null;
+  accessCount: number;
+  expiresAt: number | null;
+  contentHash: string;
+  embeddingModel: string | null;
+  embeddingDims: number | null;
+}
+
+export interface MemoryPatch {
+  content?: string;
+  contentHash?: string;
+  kind?: string;
+  tags?: string[];
+  importance?: number;
+  metadata?: Record<string, unknown>;
+  expiresAt?: number | null;
+  /** New vector (with content changes), or null to mark the vector pending. */
+  embedding?: { model: string; vector: Float32Array } | null;
+}
+
+export interface MemoryFilter {
+  namespace: string;
+  kinds?: readonly string[];
+  /** At least one of these tags. */
+  tagsAny?: readonly string[];
+  /** Every one of these tags. */
+  tagsAll?: readonly string[];
+  createdAfter?: number;
+  createdBefore?: number;
+  minImportance?: number;
+  maxImportance?: number;
+  /** Expired memories are excluded: those with expiresAt ≤ now. */
+  now: number;
+  ids?: readonly string[];
+}
+
+export type InsertOutcome = { id: string; status: 'created' } | { id: string; status: 'duplicate' };
+
+export interface PrunePolicy {
+  /** Also delete memories below this importance… */
+  maxImportance?: number;
+  /** …that were created before this time (and not accessed since, when `unaccessedOnly`). */
+  olderThan?: number;
+  unaccessedOnly?: boolean;
+  namespace?: string;
+}
+
+export interface StoredVector {
+  id: string;
+  namespace: string;
+  vector: Float32Array;
+}
+
+export interface VectorChanges {
+  /** The sequence number these changes bring the caller to. */
+  seq: number;
+  /** True when the history needed is no longer kept: reload everything instead. */
+  reset: boolean;
+  /** Current vectors of changed memories (new, edited or re-embedded). */
+  upserts: StoredVector[];
+  /** Memories removed, or whose vector is no longer of this model. */
+  removals: Array<{ id: string; namespace: string }>;
+}
+
+export interface StoreStats {
+  memories: number;
+  withVector: number;
+  pendingEmbeddings: number;
+  expired: number;
+  entities: number;
+  relations: number;
+  byKind: Record<string, number>;
+  byModel: Record<string, number>;
+  oldestCreatedAt: number | null;
+  newestCreatedAt: number | null;
+}
+
+export interface EntityRow {
+  namespace: string;
+  name: string;
+  entityType: string;
+  observations: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RelationRow {
+  namespace: string;
+  subject: string;
+  predicate: string;
+  object: string;
+  validFrom: number;
+  validTo: number | null;
+  source: string | null;
+  confidence: number;
+  createdAt: number;
+}
+
+export interface NewRelation {
+  subject: string;
+  predicate: string;
+  object: string;
+  validFrom?: number;
+  source?: string | null;
+  confidence?: number;
+}
+
+export interface GraphDriver {
+  /** Creates entities whose names are new; returns the ones created (existing names are skipped). */
+  createEntities(
+    namespace: string,
+    entities: ReadonlyArray<{ name: string; entityType: string; observations: string[] }>,
+    now: number,
+  ): MaybePromise<EntityRow[]>;
+  getEntities(namespace: string, names: readonly string[]): MaybePromise<EntityRow[]>;
+  /** Appends observations not already present; returns what was added per entity. NOT_FOUND if an entity is missing. */
+  addObservations(
+    namespace: string,
+    items: ReadonlyArray<{ entityName: string; contents: string[] }>,
+    now: number,
+  ): MaybePromise<Array<{ entityName: string; addedObservations: string[] }>>;
+  deleteObservations(
+    namespace: string,
+    items: ReadonlyArray<{ entityName: string; observations: string[] }>,
+    now: number,
+  ): MaybePromise<void>;
+  /** Deletes entities and every relation touching them; returns the names deleted. */
+  deleteEntities(namespace: string, names: readonly string[]): MaybePromise<string[]>;
+  /**
+   * Creates relations (current ones that already exist are skipped). Both ends must exist (NOT_FOUND names
+   * them). For a single-valued predicate, a current triple with the same subject and another object is
+   * closed (valid_to = validFrom) instead of deleted.
+   */
+  createRelations(
+    namespace: string,
+    relations: readonly NewRelation[],
+    now: number,
+  ): MaybePromise<RelationRow[]>;
+  /** Deletes the current relations matching each (subject, predicate, object); returns how many. */
+  deleteRelations(
+    namespace: string,
+    relations: ReadonlyArray<{ subject: string; predicate: string; object: string }>,
+  ): MaybePromise<number>;
+  /** Declares a predicate single-valued (or not). */
+  setPredicate(namespace: string, predicate: string, singleValued: boolean): MaybePromise<void>;
+  singleValuedPredicates(namespace: string): MaybePromise<string[]>;
+  /** A page of entities by name, and the relations among the page's entities and others (current as of `asOf`). */
+  readGraph(
+    namespace: string,
+    page: { limit: number; cursor?: string | undefined },
+    asOf: number | undefined,
+  ): MaybePromise<{ entities: EntityRow[]; relations: RelationRow[]; nextCursor: string | undefined }>;
+  /** Relations touching any of these entities (both ends in the set when `between`), valid as of `asOf` (current when undefined). */
+  relationsOf(
+    namespace: string,
+    names: readonly string[],
+    options: { between: boolean; asOf: number | undefined },
+  ): MaybePromise<RelationRow[]>;
+  /** Keyword search over entity names, types and observations. */
+  searchEntities(
+    namespace: string,
+    terms: readonly KeywordTerm[],
+    limit: number,
+  ): MaybePromise<Array<{ name: string; bm25: number }>>;
+  /** Entities reachable within `maxDepth` hops, with their shortest distance (recursive CTE). */
+  neighborhood(
+    namespace: string,
+    start: string,
+    options: TraversalOptions,
+  ): MaybePromise<Array<{ name: string; depth: number }>>;
+  /** A shortest path from `from` to `to` as entity names, or undefined (recursive CTE, exact cycle check). */
+  shortestPath(
+    namespace: string,
+    from: string,
+    to: string,
+    options: TraversalOptions,
+  ): MaybePromise<string[] | undefined>;
+  entityCount(namespace: string): MaybePromise<number>;
+  /** All entities of a namespace, for (re)embedding. */
+  iterateEntities(namespace: string): Iterable<EntityRow> | AsyncIterable<EntityRow>;
+}
+
+export interface TraversalOptions {
+  maxDepth: number;
+  /** `out` follows subject → object, `in` object → subject, `both` either. */
+  direction: 'out' | 'in' | 'both';
+  predicates?: readonly string[];
+  /** Only relations valid at this time (current when undefined). */
+  asOf?: number | undefined;
+}
+
+export type ExportRecord =
+  | { type: 'header'; format: 'mimo-memory'; version: 1; exportedAt: string }
+  | {
+      type: 'memory';
+      id: string;
+      namespace: string;
+      content: string;
+      kind: string;
+      tags: string[];
+      importance: number;
+      metadata: Record<string, unknown>;
+      createdAt: number;
+      updatedAt: number;
+      accessedAt: number | null;
+      accessCount: number;
+      expiresAt: number | null;
+      embedding?: { model: string; dims: number; vector: string } | null;
+    }
+  | {
+      type: 'entity';
+      namespace: string;
+      name: string;
+      entityType: string;
+      observations: string[];
+      createdAt: number;
+      updatedAt: number;
+    }
+  | {
+      type: 'relation';
+      namespace: string;
+      subject: string;
+      predicate: string;
+      object: string;
+      validFrom: number;
+      validTo: number | null;
+      source: string | null;
+      confidence: number;
+      createdAt: number;
+    }
+  | { type: 'predicate'; namespace: string; name: string; singleValued: boolean };
+
+export interface ImportCounts {
+  memories: number;
+  entities: number;
+  relations: number;
+  predicates: number;
+  skipped: number;
+}

@@ -1,0 +1,1069 @@
+import { VectorIndex } from '@mimo-mcp/vector-nif';
+import { z } from 'zod';
+import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
+import type {
+  MemoryFilter,
+  MemoryPatch,
+  MemoryRow,
+  NewMemoryRow,
+  StorageDriver,
+  StoreStats,
+} from './driver/types.js';
+import { type Embedder, LruCache } from './embedding/embedder.js';
+import { createLocalEmbedder } from './embedding/local-embedder.js';
+import { MemoryStoreError } from './errors.js';
+import { GraphStore } from './graph/graph-store.js';
+import {
+  type ExportOptions,
+  exportJsonl,
+  type ImportOptions,
+  type ImportResult,
+  importJsonl,
+} from './io/jsonl.js';
+import {
+  type MemoryStoreOptions,
+  MemoryStoreOptionsSchema,
+  NamespaceSchema,
+  parseOrThrow,
+  type ResolvedOptions,
+} from './options.js';
+import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
+import { parseKeywordQuery } from './search/keyword-query.js';
+import { type Disposable, Events } from './util/emitter.js';
+import { contentHash } from './util/hash.js';
+import { newId } from './util/ids.js';
+
+/** A memory as returned by the store. Times are ISO-8601 strings. */
+export interface Memory {
+  id: string;
+  namespace: string;
+  content: string;
+  kind: string;
+  tags: string[];
+  importance: number;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  accessedAt: string | null;
+  accessCount: number;
+  expiresAt: string | null;
+  /** `ready`: has a vector of the active embedder; `pending`: none yet; `other-model`: of another embedder. */
+  embedding: { status: 'ready' | 'pending' | 'other-model'; model: string | null; dimensions: number | null };
+}
+
+const TimeSchema = z
+  .union([z.date(), z.number(), z.iso.datetime({ offset: true })])
+  .transform((value) => new Date(value).getTime());
+
+const TagSchema = z
+  .string()
+  .trim()
+  .min(1, 'tags must not be empty')
+  .max(64, 'a tag has at most 64 characters')
+  .transform((tag) => tag.toLowerCase());
+
+const MetadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (value) => JSON.stringify(value).length <= 16_384,
+    'metadata must serialise to at most 16 KiB of JSON',
+  );
+
+/** What a new memory is made of. */
+export const MemoryInputSchema = z.strictObject({
+  /** The text to remember (at most `limits.maxContentBytes` UTF-8 bytes). */
+  content: z.string(),
+  /** Namespace (defaults to the store's). */
+  namespace: NamespaceSchema.optional(),
+  /** A free label: note, fact, decision, episode, skill-call… @default 'note' */
+  kind: z.string().trim().min(1).max(64).default('note'),
+  tags: z.array(TagSchema).max(32, 'at most 32 tags').default([]),
+  /** 0 … 1. @default 0.5 */
+  importance: z.number().min(0).max(1).default(0.5),
+  metadata: MetadataSchema.default({}),
+  /** When the memory expires (it is hidden at once and removed by `prune()`). */
+  expiresAt: TimeSchema.optional(),
+  /** Alternatively, a lifetime in milliseconds from now. */
+  ttlMs: z.int().positive().optional(),
+  /** A precomputed embedding from the active embedder (skips embedding). */
+  vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
+});
+export type MemoryInput = z.input<typeof MemoryInputSchema>;
+
+export interface CreateResult {
+  id: string;
+  /** `created`, `duplicate` (same content already stored: its id is returned), or `merged` into a near duplicate. */
+  status: 'created' | 'duplicate' | 'merged';
+  /** Set when an existing memory is at least `nearDuplicateThreshold` similar. */
+  nearDuplicate?: { id: string; similarity: number };
+}
+
+/** Filters shared by list, count, delete and search. */
+export const FilterSchema = z.strictObject({
+  namespace: NamespaceSchema.optional(),
+  kinds: z.array(z.string().min(1)).max(64).optional(),
+  /** Memories with at least one of these tags. */
+  tagsAny: z.array(TagSchema).max(64).optional(),
+  /** Memories with every one of these tags. */
+  tagsAll: z.array(TagSchema).max(64).optional(),
+  createdAfter: TimeSchema.optional(),
+  createdBefore: TimeSchema.optional(),
+  minImportance: z.number().min(0).max(1).optional(),
+  maxImportance: z.number().min(0).max(1).optional(),
+});
+export type MemoryFilterInput = z.input<typeof FilterSchema>;
+
+export const SearchSchema = FilterSchema.extend({
+  query: z.string().trim().min(1, 'query must not be empty').max(10_000),
+  /** `hybrid` fuses keyword (BM25) and vector ranks; `vector` or `keyword` use one list. @default 'hybrid' */
+  mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
+  /** Most hits returned (1 … 100). @default options.search.defaultMaxResults */
+  maxResults: z.int().min(1).max(100).optional(),
+  /** Budget of content characters over all hits (about 4 characters per token). @default options.search.defaultMaxChars */
+  maxChars: z.int().min(100).max(1_000_000).optional(),
+  /** Weight of importance in the final score, 0 … 1. @default 0 */
+  importanceWeight: z.number().min(0).max(1).default(0),
+  /** Weight of recency (half-life `recencyHalfLifeMs`), 0 … 1. @default 0 */
+  recencyWeight: z.number().min(0).max(1).default(0),
+  recencyHalfLifeMs: z.number().positive().optional(),
+  /** Vector hits below this cosine similarity are ignored. @default 0 */
+  minSimilarity: z.number().min(-1).max(1).default(0),
+});
+export type SearchOptions = z.input<typeof SearchSchema>;
+
+export interface SearchHit {
+  memory: Memory;
+  /** Final score (fused and weighted); higher is better. */
+  score: number;
+  parts: ScoreParts;
+}
+
+export interface SearchResult {
+  namespace: string;
+  mode: 'hybrid' | 'vector' | 'keyword';
+  hits: SearchHit[];
+  /** True when hits were dropped or cut to fit `maxResults` / `maxChars`. */
+  truncated: boolean;
+  /** Sizes of the candidate lists before fusion. */
+  candidates: { keyword: number; vector: number };
+  /** Degradations that did not fail the search (e.g. the embedding provider is down: keyword only). */
+  warnings: string[];
+}
+
+export interface MemoryStoreEvents extends Record<string, unknown> {
+  'memory-created': { ids: string[] };
+  'memory-updated': { id: string };
+  'memory-deleted': { ids: string[] };
+  /** Writes stored without a vector because embedding failed; `backfill()` embeds them later. */
+  'embedding-failed': { count: number; error: unknown };
+  /** The vector index caught up with writes made by other processes. */
+  'index-refreshed': { upserts: number; removals: number; reset: boolean; durationMs: number };
+  'access-flush-failed': { error: unknown };
+}
+
+const ListSchema = FilterSchema.extend({
+  limit: z.int().min(1).max(1000).default(50),
+  cursor: z.string().optional(),
+});
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/**
+ * Opens (creating if needed) a memory store: one SQLite file holding memories, their vectors and FTS5
+ * index, and a knowledge graph. Vectors of the active embedder are loaded into per-namespace
+ * `VectorIndex`es from `@mimo-mcp/vector-nif`.
+ *
+ * @throws {MemoryStoreError} `INVALID_ARGUMENT` (options), `STORAGE_ERROR`, `DATABASE_TOO_NEW`, `MIGRATION_FAILED`
+ * @example
+ * const store = await openMemoryStore({ path: 'memory.db' });
+ * await store.create({ content: 'The release train leaves on Thursdays', tags: ['process'] });
+ * const { hits } = await store.search({ query: 'when do we ship?' });
+ */
+export async function openMemoryStore(options: MemoryStoreOptions): Promise<MemoryStore> {
+  const resolved = parseOrThrow(MemoryStoreOptionsSchema, options, 'memory store options');
+  const embedder = resolved.embedder ?? createLocalEmbedder();
+  if (embedder.dimensions > resolved.limits.maxDimensions) {
+    throw new MemoryStoreError(
+      'DIMENSION_MISMATCH',
+      `The embedder ${embedder.id} produces ${embedder.dimensions} dimensions, over the limit of ${resolved.limits.maxDimensions}`,
+    );
+  }
+  const driver =
+    resolved.driver ??
+    createSqliteDriver({
+      path: resolved.path as string,
+      synchronous: resolved.synchronous,
+      busyTimeoutMs: resolved.busyTimeoutMs,
+    });
+  const store = new MemoryStore(driver, embedder, resolved);
+  try {
+    await store.reloadIndex();
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return store;
+}
+
+/** A durable agent memory. Create with {@link openMemoryStore}. */
+export class MemoryStore {
+  readonly #driver: StorageDriver;
+  #embedder: Embedder;
+  readonly #options: ResolvedOptions;
+  readonly #events = new Events<MemoryStoreEvents>();
+  readonly #indexes = new Map<string, VectorIndex>();
+  readonly #embeddingCache: LruCache<string, Float32Array>;
+  #syncedSeq = 0;
+  #changeToken = -1;
+  #accessBuffer: Array<{ id: string; at: number }> = [];
+  #accessTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
+  readonly graph: GraphStore;
+
+  /** @internal use {@link openMemoryStore} */
+  constructor(driver: StorageDriver, embedder: Embedder, options: ResolvedOptions) {
+    this.#driver = driver;
+    this.#embedder = embedder;
+    this.#options = options;
+    this.#embeddingCache = new LruCache(options.embeddingCacheSize);
+    this.graph = new GraphStore({
+      driver,
+      namespace: (value) => this.#namespace(value),
+      embed: (texts, signal) => this.embedTexts(texts, signal),
+      embedder: () => this.#embedder,
+      assertOpen: () => this.#assertOpen(),
+    });
+  }
+
+  /** Subscribes to an event; returns a handle that unsubscribes. */
+  on<E extends keyof MemoryStoreEvents>(
+    event: E,
+    listener: (payload: MemoryStoreEvents[E]) => void,
+  ): Disposable {
+    return this.#events.on(event, listener);
+  }
+
+  /** The embedder whose vectors are searched. */
+  get embedder(): Embedder {
+    return this.#embedder;
+  }
+
+  /** The default namespace. */
+  get namespace(): string {
+    return this.#options.namespace;
+  }
+
+  /** Where the data lives (file path or `:memory:`). */
+  get location(): string {
+    return this.#driver.location;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MemoryStoreError('CLOSED', 'The memory store is closed');
+  }
+
+  #namespace(value: string | undefined): string {
+    return value === undefined ? this.#options.namespace : parseOrThrow(NamespaceSchema, value, 'namespace');
+  }
+
+  #index(namespace: string): VectorIndex {
+    let index = this.#indexes.get(namespace);
+    if (!index) {
+      index = new VectorIndex({ dimensions: this.#embedder.dimensions, initialCapacity: 256 });
+      this.#indexes.set(namespace, index);
+    }
+    return index;
+  }
+
+  /** Rebuilds the in-memory vector indexes from the database (vectors of the active embedder only). */
+  async reloadIndex(): Promise<void> {
+    this.#assertOpen();
+    const started = Date.now();
+    this.#changeToken = await this.#driver.changeToken();
+    this.#syncedSeq = await this.#driver.currentSeq();
+    this.#indexes.clear();
+    const dims = this.#embedder.dimensions;
+    for await (const batch of this.#driver.iterateVectors(this.#embedder.id, 10_000)) {
+      const groups = new Map<string, { ids: string[]; vectors: Float32Array[] }>();
+      for (const item of batch) {
+        if (item.vector.length !== dims) continue;
+        const group = groups.get(item.namespace) ?? { ids: [], vectors: [] };
+        group.ids.push(item.id);
+        group.vectors.push(item.vector);
+        groups.set(item.namespace, group);
+      }
+      for (const [namespace, group] of groups) {
+        const block = new Float32Array(group.ids.length * dims);
+        group.vectors.forEach((vector, i) => {
+          block.set(vector, i * dims);
+        });
+        this.#index(namespace).setMany(group.ids, block);
+      }
+    }
+    this.#events.emit('index-refreshed', {
+      upserts: 0,
+      removals: 0,
+      reset: true,
+      durationMs: Date.now() - started,
+    });
+  }
+
+  /**
+   * Applies writes made by other connections or processes (noticed through the database's change token)
+   * to the in-memory indexes. Called before every search; cheap when nothing changed.
+   */
+  async sync(): Promise<void> {
+    this.#assertOpen();
+    const token = await this.#driver.changeToken();
+    if (token === this.#changeToken) return;
+    const started = Date.now();
+    const changes = await this.#driver.vectorChanges(this.#embedder.id, this.#syncedSeq);
+    if (changes.reset) {
+      await this.reloadIndex();
+      return;
+    }
+    for (const removal of changes.removals) this.#indexes.get(removal.namespace)?.remove(removal.id);
+    for (const upsert of changes.upserts) {
+      if (upsert.vector.length === this.#embedder.dimensions)
+        this.#index(upsert.namespace).set(upsert.id, upsert.vector);
+    }
+    this.#syncedSeq = changes.seq;
+    this.#changeToken = token;
+    this.#events.emit('index-refreshed', {
+      upserts: changes.upserts.length,
+      removals: changes.removals.length,
+      reset: false,
+      durationMs: Date.now() - started,
+    });
+  }
+
+  /**
+   * Embeds texts with the active embedder, through the in-memory LRU and (for embedders that ask for it)
+   * the persistent cache keyed by model and content hash.
+   */
+  async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const model = this.#embedder.id;
+    const hashes = texts.map(contentHash);
+    const out: Array<Float32Array | undefined> = hashes.map((hash) =>
+      this.#embeddingCache.get(`${model}\u0000${hash}`),
+    );
+    let missing = hashes.flatMap((_hash, i) => (out[i] ? [] : [i]));
+    const persistent = this.#embedder.persistentCache !== false;
+    if (missing.length > 0 && persistent) {
+      const cached = await this.#driver.cacheGet(
+        model,
+        missing.map((i) => hashes[i] as string),
+      );
+      for (const i of missing) {
+        const vector = cached.get(hashes[i] as string);
+        if (vector && vector.length === this.#embedder.dimensions) out[i] = vector;
+      }
+      missing = missing.filter((i) => !out[i]);
+    }
+    if (missing.length > 0) {
+      const vectors = await this.#embedder.embed(
+        missing.map((i) => texts[i] as string),
+        signal ? { signal } : undefined,
+      );
+      if (vectors.length !== missing.length) {
+        throw new MemoryStoreError(
+          'EMBEDDING_FAILED',
+          `${model} returned ${vectors.length} vectors for ${missing.length} texts`,
+        );
+      }
+      const fresh: Array<{ hash: string; vector: Float32Array }> = [];
+      missing.forEach((index, i) => {
+        const vector = vectors[i] as Float32Array;
+        if (vector.length !== this.#embedder.dimensions) {
+          throw new MemoryStoreError(
+            'EMBEDDING_FAILED',
+            `${model} returned a ${vector.length}-dimensional vector, expected ${this.#embedder.dimensions}`,
+          );
+        }
+        out[index] = vector;
+        fresh.push({ hash: hashes[index] as string, vector });
+      });
+      if (persistent) await this.#driver.cachePut(model, fresh);
+    }
+    return out.map((vector, i) => {
+      const result = vector as Float32Array;
+      this.#embeddingCache.set(`${model}\u0000${hashes[i]}`, result);
+      return result;
+    });
+  }
+
+  /** Stores one memory. See {@link createMany}. */
+  async create(input: MemoryInput, options: { signal?: AbortSignal } = {}): Promise<CreateResult> {
+    return (await this.createMany([input], options))[0] as CreateResult;
+  }
+
+  /**
+   * Stores memories atomically: all or none. Exact duplicates (same namespace and content) return the
+   * existing id; near duplicates (cosine ≥ `dedup.nearDuplicateThreshold`) are reported, and merged into
+   * the existing memory when `dedup.mergeNearDuplicates` is on. Content is embedded before the write
+   * transaction (never while holding the lock); if the embedder fails, memories are stored without a
+   * vector (keyword search still finds them) and `backfill()` embeds them later.
+   *
+   * @throws {MemoryStoreError} `INVALID_ARGUMENT`, `CONTENT_TOO_LARGE`, `DIMENSION_MISMATCH`, `NAMESPACE_FULL`, `STORAGE_ERROR`
+   */
+  async createMany(
+    inputs: readonly MemoryInput[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CreateResult[]> {
+    this.#assertOpen();
+    if (!Array.isArray(inputs))
+      throw new MemoryStoreError('INVALID_ARGUMENT', 'createMany expects an array of memories');
+    if (inputs.length > this.#options.limits.maxBatchSize) {
+      throw new MemoryStoreError(
+        'INVALID_ARGUMENT',
+        `createMany got ${inputs.length} memories, over the batch limit of ${this.#options.limits.maxBatchSize}`,
+      );
+    }
+    const now = Date.now();
+    const dims = this.#embedder.dimensions;
+    const prepared = inputs.map((raw, position) => {
+      const input = parseOrThrow(MemoryInputSchema, raw, `memory #${position}`);
+      const bytes = Buffer.byteLength(input.content, 'utf8');
+      if (input.content.trim().length === 0) {
+        throw new MemoryStoreError(
+          'INVALID_ARGUMENT',
+          `Invalid memory #${position}: content must not be empty`,
+        );
+      }
+      if (bytes > this.#options.limits.maxContentBytes) {
+        throw new MemoryStoreError(
+          'CONTENT_TOO_LARGE',
+          `Memory #${position} has ${bytes} bytes of content, over the limit of ${this.#options.limits.maxContentBytes}; split it or raise limits.maxContentBytes`,
+          { data: { bytes, limit: this.#options.limits.maxContentBytes } },
+        );
+      }
+      let vector: Float32Array | undefined;
+      if (input.vector !== undefined) {
+        vector =
+          input.vector instanceof Float32Array
+            ? new Float32Array(input.vector)
+            : Float32Array.from(input.vector);
+        if (vector.length !== dims) {
+          throw new MemoryStoreError(
+            'DIMENSION_MISMATCH',
+            `Memory #${position} carries a ${vector.length}-dimensional vector, but the active embedder ${this.#embedder.id} has ${dims} (limit ${this.#options.limits.maxDimensions})`,
+          );
+        }
+        if (!vector.every(Number.isFinite)) {
+          throw new MemoryStoreError(
+            'INVALID_ARGUMENT',
+            `Memory #${position} carries a vector with non-finite values`,
+          );
+        }
+      }
+      const expiresAt = input.expiresAt ?? (input.ttlMs !== undefined ? now + input.ttlMs : null);
+      return {
+        input,
+        namespace: this.#namespace(input.namespace),
+        hash: contentHash(input.content),
+        vector,
+        expiresAt,
+        tags: [...new Set(input.tags)],
+      };
+    });
+
+    // Embed outside any transaction.
+    const needEmbedding = prepared.filter((item) => item.vector === undefined);
+    if (needEmbedding.length > 0) {
+      try {
+        const vectors = await this.embedTexts(
+          needEmbedding.map((item) => item.input.content),
+          options.signal,
+        );
+        needEmbedding.forEach((item, i) => {
+          item.vector = vectors[i];
+        });
+      } catch (error) {
+        if (MemoryStoreError.isInstance(error) && error.code === 'ABORTED') throw error;
+        if (options.signal?.aborted)
+          throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
+        this.#events.emit('embedding-failed', { count: needEmbedding.length, error });
+      }
+    }
+    if (options.signal?.aborted)
+      throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
+
+    await this.sync();
+    const threshold = this.#options.dedup.nearDuplicateThreshold;
+    const rows: NewMemoryRow[] = [];
+    const results: Array<CreateResult | undefined> = [];
+    const merges: Array<{ position: number; target: string; similarity: number }> = [];
+    for (const [position, item] of prepared.entries()) {
+      let nearDuplicate: { id: string; similarity: number } | undefined;
+      if (item.vector && (this.#indexes.get(item.namespace)?.size ?? 0) > 0) {
+        const [best] = this.#index(item.namespace).search(item.vector, { k: 1, mode: 'exact' });
+        if (best && best.score >= threshold) nearDuplicate = { id: best.id, similarity: best.score };
+      }
+      if (
+        nearDuplicate &&
+        this.#options.dedup.mergeNearDuplicates &&
+        (await this.#driver.findByHash(item.namespace, item.hash)) === undefined
+      ) {
+        merges.push({ position, target: nearDuplicate.id, similarity: nearDuplicate.similarity });
+        results[position] = { id: nearDuplicate.id, status: 'merged', nearDuplicate };
+        continue;
+      }
+      results[position] = nearDuplicate ? { id: '', status: 'created', nearDuplicate } : undefined;
+      rows.push({
+        id: newId(now),
+        namespace: item.namespace,
+        content: item.input.content,
+        kind: item.input.kind,
+        tags: item.tags,
+        importance: item.input.importance,
+        metadata: item.input.metadata,
+        createdAt: now,
+        expiresAt: item.expiresAt,
+        contentHash: item.hash,
+        embedding: item.vector ? { model: this.#embedder.id, vector: item.vector } : null,
+      });
+    }
+
+    const outcomes = await this.#driver.insertMemories(rows, {
+      maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace,
+    });
+    let next = 0;
+    const created: string[] = [];
+    prepared.forEach((item, position) => {
+      const existing = results[position];
+      if (existing?.status === 'merged') return;
+      const outcome = outcomes[next] as (typeof outcomes)[number];
+      const row = rows[next] as NewMemoryRow;
+      next++;
+      results[position] = {
+        id: outcome.id,
+        status: outcome.status,
+        ...(existing?.nearDuplicate && existing.nearDuplicate.id !== outcome.id
+          ? { nearDuplicate: existing.nearDuplicate }
+          : {}),
+      };
+      if (outcome.status === 'created') {
+        created.push(outcome.id);
+        if (row.embedding) this.#index(item.namespace).set(outcome.id, row.embedding.vector);
+      }
+    });
+    for (const merge of merges) {
+      const item = prepared[merge.position] as (typeof prepared)[number];
+      const [target] = await this.#driver.getMemories(item.namespace, [merge.target], now, true);
+      if (!target) continue;
+      await this.#driver.updateMemory(
+        item.namespace,
+        merge.target,
+        {
+          tags: [...new Set([...target.tags, ...item.tags])],
+          importance: Math.max(target.importance, item.input.importance),
+          metadata: { ...target.metadata, ...item.input.metadata },
+        },
+        now,
+      );
+    }
+    if (created.length > 0) this.#events.emit('memory-created', { ids: created });
+    return results as CreateResult[];
+  }
+
+  #toMemory(row: MemoryRow): Memory {
+    return {
+      id: row.id,
+      namespace: row.namespace,
+      content: row.content,
+      kind: row.kind,
+      tags: row.tags,
+      importance: row.importance,
+      metadata: row.metadata,
+      createdAt: iso(row.createdAt) as string,
+      updatedAt: iso(row.updatedAt) as string,
+      accessedAt: iso(row.accessedAt),
+      accessCount: row.accessCount,
+      expiresAt: iso(row.expiresAt),
+      embedding: {
+        status:
+          row.embeddingModel === null
+            ? 'pending'
+            : row.embeddingModel === this.#embedder.id
+              ? 'ready'
+              : 'other-model',
+        model: row.embeddingModel,
+        dimensions: row.embeddingDims,
+      },
+    };
+  }
+
+  /** One memory by id (undefined if absent or expired). Counts as an access. */
+  async get(id: string, options: { namespace?: string } = {}): Promise<Memory | undefined> {
+    return (await this.getMany([id], options))[0];
+  }
+
+  /** Memories by id, in the order asked, skipping absent or expired ones. Counts as accesses. */
+  async getMany(ids: readonly string[], options: { namespace?: string } = {}): Promise<Memory[]> {
+    this.#assertOpen();
+    const namespace = this.#namespace(options.namespace);
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+      throw new MemoryStoreError('INVALID_ARGUMENT', 'ids must be an array of strings');
+    }
+    const rows = await this.#driver.getMemories(namespace, ids, Date.now());
+    this.#recordAccess(rows.map((row) => row.id));
+    return rows.map((row) => this.#toMemory(row));
+  }
+
+  /**
+   * Changes a memory. New content is re-embedded (before the write; if the embedder fails the vector is
+   * marked pending). Returns the updated memory.
+   *
+   * @throws {MemoryStoreError} `NOT_FOUND`, `CONFLICT` (the new content duplicates another memory), `CONTENT_TOO_LARGE`
+   */
+  async update(
+    id: string,
+    patch: Partial<Pick<MemoryInput, 'content' | 'kind' | 'tags' | 'importance' | 'metadata' | 'expiresAt'>>,
+    options: { namespace?: string; signal?: AbortSignal } = {},
+  ): Promise<Memory> {
+    this.#assertOpen();
+    const namespace = this.#namespace(options.namespace);
+    const parsed = parseOrThrow(
+      MemoryInputSchema.pick({
+        content: true,
+        kind: true,
+        tags: true,
+        importance: true,
+        metadata: true,
+        expiresAt: true,
+      })
+        .partial()
+        .strict(),
+      patch,
+      'memory update',
+    );
+    const driverPatch: MemoryPatch = {};
+    if (parsed.kind !== undefined) driverPatch.kind = parsed.kind;
+    if (parsed.tags !== undefined) driverPatch.tags = [...new Set(parsed.tags)];
+    if (parsed.importance !== undefined) driverPatch.importance = parsed.importance;
+    if (parsed.metadata !== undefined) driverPatch.metadata = parsed.metadata;
+    if ((patch as { expiresAt?: unknown }).expiresAt === null) driverPatch.expiresAt = null;
+    else if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
+    if (parsed.content !== undefined) {
+      const bytes = Buffer.byteLength(parsed.content, 'utf8');
+      if (bytes > this.#options.limits.maxContentBytes) {
+        throw new MemoryStoreError(
+          'CONTENT_TOO_LARGE',
+          `The new content has ${bytes} bytes, over the limit of ${this.#options.limits.maxContentBytes}`,
+          {
+            data: { bytes, limit: this.#options.limits.maxContentBytes },
+          },
+        );
+      }
+      if (parsed.content.trim().length === 0)
+        throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
+      driverPatch.content = parsed.content;
+      driverPatch.contentHash = contentHash(parsed.content);
+      try {
+        const [vector] = await this.embedTexts([parsed.content], options.signal);
+        driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
+      } catch (error) {
+        driverPatch.embedding = null;
+        this.#events.emit('embedding-failed', { count: 1, error });
+      }
+    }
+    const row = await this.#driver.updateMemory(namespace, id, driverPatch, Date.now());
+    if (!row)
+      throw new MemoryStoreError(
+        'NOT_FOUND',
+        `No memory ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`,
+      );
+    if (driverPatch.embedding) this.#index(namespace).set(id, driverPatch.embedding.vector);
+    else if (driverPatch.embedding === null) this.#indexes.get(namespace)?.remove(id);
+    this.#events.emit('memory-updated', { id });
+    return this.#toMemory(row);
+  }
+
+  /** Deletes memories by id; returns the ids that existed. */
+  async delete(ids: string | readonly string[], options: { namespace?: string } = {}): Promise<string[]> {
+    this.#assertOpen();
+    const namespace = this.#namespace(options.namespace);
+    const list = typeof ids === 'string' ? [ids] : [...ids];
+    const deleted = await this.#driver.deleteMemories(namespace, list);
+    this.#forget(namespace, deleted);
+    return deleted;
+  }
+
+  /** Deletes every memory matching the filter (the namespace is required or defaulted); returns their ids. */
+  async deleteWhere(filter: MemoryFilterInput): Promise<string[]> {
+    this.#assertOpen();
+    const resolved = this.#filter(filter);
+    const deleted = await this.#driver.deleteWhere(resolved);
+    this.#forget(resolved.namespace, deleted);
+    return deleted;
+  }
+
+  #forget(namespace: string, ids: readonly string[]): void {
+    const index = this.#indexes.get(namespace);
+    for (const id of ids) index?.remove(id);
+    if (ids.length > 0) this.#events.emit('memory-deleted', { ids: [...ids] });
+  }
+
+  #filter(input: MemoryFilterInput | undefined): MemoryFilter {
+    const parsed = parseOrThrow(FilterSchema, input ?? {}, 'filter');
+    const filter: MemoryFilter = { namespace: this.#namespace(parsed.namespace), now: Date.now() };
+    if (parsed.kinds) filter.kinds = parsed.kinds;
+    if (parsed.tagsAny) filter.tagsAny = parsed.tagsAny;
+    if (parsed.tagsAll) filter.tagsAll = parsed.tagsAll;
+    if (parsed.createdAfter !== undefined) filter.createdAfter = parsed.createdAfter;
+    if (parsed.createdBefore !== undefined) filter.createdBefore = parsed.createdBefore;
+    if (parsed.minImportance !== undefined) filter.minImportance = parsed.minImportance;
+    if (parsed.maxImportance !== undefined) filter.maxImportance = parsed.maxImportance;
+    return filter;
+  }
+
+  /** A page of memories, newest first, with a cursor for the next page. */
+  async list(
+    options: z.input<typeof ListSchema> = {},
+  ): Promise<{ memories: Memory[]; nextCursor: string | undefined }> {
+    this.#assertOpen();
+    const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
+    const page = await this.#driver.listMemories(this.#filter(filter), { limit, cursor });
+    return { memories: page.rows.map((row) => this.#toMemory(row)), nextCursor: page.nextCursor };
+  }
+
+  /** Number of memories matching the filter. */
+  async count(filter: MemoryFilterInput = {}): Promise<number> {
+    this.#assertOpen();
+    return this.#driver.countMemories(this.#filter(filter));
+  }
+
+  /** Statistics for one namespace, or all when `namespace` is `'*'`. */
+  async stats(
+    options: { namespace?: string } = {},
+  ): Promise<StoreStats & { namespace: string; indexedVectors: number }> {
+    this.#assertOpen();
+    const all = options.namespace === '*';
+    const namespace = all ? undefined : this.#namespace(options.namespace);
+    const stats = await this.#driver.stats(namespace, Date.now());
+    const indexedVectors = all
+      ? [...this.#indexes.values()].reduce((sum, index) => sum + index.size, 0)
+      : (this.#indexes.get(namespace as string)?.size ?? 0);
+    return { ...stats, namespace: namespace ?? '*', indexedVectors };
+  }
+
+  /** Namespaces holding data. */
+  async namespaces(): Promise<string[]> {
+    this.#assertOpen();
+    return this.#driver.namespaces();
+  }
+
+  /**
+   * Searches memories: keyword (FTS5 BM25 over the content; user text is parsed into quoted terms, never
+   * raw FTS syntax), vector (cosine over vectors of the active embedder), or both fused by reciprocal
+   * rank (default). Filters apply before ranking. Each hit reports its score parts; the answer fits
+   * `maxResults` and `maxChars`.
+   */
+  async search(options: SearchOptions): Promise<SearchResult> {
+    this.#assertOpen();
+    const parsed = parseOrThrow(SearchSchema, options, 'search options');
+    if (parsed.importanceWeight + parsed.recencyWeight > 1) {
+      throw new MemoryStoreError('INVALID_ARGUMENT', 'importanceWeight + recencyWeight must not exceed 1');
+    }
+    await this.sync();
+    const filter = this.#filter({
+      ...(parsed.namespace === undefined ? {} : { namespace: parsed.namespace }),
+      ...(parsed.kinds ? { kinds: parsed.kinds } : {}),
+      ...(parsed.tagsAny ? { tagsAny: parsed.tagsAny } : {}),
+      ...(parsed.tagsAll ? { tagsAll: parsed.tagsAll } : {}),
+      ...(parsed.createdAfter === undefined ? {} : { createdAfter: parsed.createdAfter }),
+      ...(parsed.createdBefore === undefined ? {} : { createdBefore: parsed.createdBefore }),
+      ...(parsed.minImportance === undefined ? {} : { minImportance: parsed.minImportance }),
+      ...(parsed.maxImportance === undefined ? {} : { maxImportance: parsed.maxImportance }),
+    });
+    const candidates = this.#options.search.candidates;
+    const warnings: string[] = [];
+    let keyword: Array<{ id: string; bm25: number }> = [];
+    let vector: Array<{ id: string; score: number }> = [];
+
+    if (parsed.mode !== 'vector') {
+      keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates);
+    }
+    if (parsed.mode !== 'keyword') {
+      const index = this.#indexes.get(filter.namespace);
+      if (index && index.size > 0) {
+        let queryVector: Float32Array | undefined;
+        try {
+          [queryVector] = await this.embedTexts([parsed.query]);
+        } catch (error) {
+          if (parsed.mode === 'vector') throw error;
+          warnings.push(`vector search skipped: ${(error as Error).message}`);
+        }
+        if (queryVector) {
+          const restricted =
+            filter.kinds ||
+            filter.tagsAny ||
+            filter.tagsAll ||
+            filter.createdAfter !== undefined ||
+            filter.createdBefore !== undefined ||
+            filter.minImportance !== undefined ||
+            filter.maxImportance !== undefined;
+          const allowed = restricted ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
+          if (!allowed || allowed.length > 0) {
+            // Over-fetch a little: expired memories are still indexed until prune() removes them.
+            vector = index.search(queryVector, {
+              k: candidates + 10,
+              minScore: parsed.minSimilarity,
+              ...(allowed ? { ids: allowed } : {}),
+            });
+          }
+        }
+      }
+    }
+
+    const lists =
+      parsed.mode === 'keyword'
+        ? [keyword.map((k) => k.id)]
+        : parsed.mode === 'vector'
+          ? [vector.map((v) => v.id)]
+          : [keyword.map((k) => k.id), vector.map((v) => v.id)];
+    const fused = reciprocalRankFusion(lists);
+    const rows = await this.#driver.getMemories(filter.namespace, [...fused.keys()], filter.now);
+    const keywordById = new Map(keyword.map((k, i) => [k.id, { rank: i + 1, bm25: k.bm25 }]));
+    const vectorById = new Map(vector.map((v, i) => [v.id, { rank: i + 1, similarity: v.score }]));
+    const halfLife = parsed.recencyHalfLifeMs ?? this.#options.search.recencyHalfLifeMs;
+    const base = 1 - parsed.importanceWeight - parsed.recencyWeight;
+    const scored = rows.map((row) => {
+      const rrf = (fused.get(row.id) as { rrf: number }).rrf;
+      const recency = recencyFactor(filter.now - row.createdAt, halfLife);
+      const weight = base + parsed.importanceWeight * row.importance + parsed.recencyWeight * recency;
+      const parts: ScoreParts = { rrf, importance: row.importance, recency, weight };
+      const k = keywordById.get(row.id);
+      const v = vectorById.get(row.id);
+      if (k) parts.keyword = k;
+      if (v) parts.vector = v;
+      return { row, score: rrf * weight, parts };
+    });
+    scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
+
+    const maxResults = parsed.maxResults ?? this.#options.search.defaultMaxResults;
+    const maxChars = parsed.maxChars ?? this.#options.search.defaultMaxChars;
+    const hits: SearchHit[] = [];
+    let used = 0;
+    let truncated = scored.length > maxResults;
+    for (const entry of scored.slice(0, maxResults)) {
+      const memory = this.#toMemory(entry.row);
+      const remaining = maxChars - used;
+      if (remaining <= 0) {
+        truncated = true;
+        break;
+      }
+      if (memory.content.length > remaining) {
+        memory.content = `${memory.content.slice(0, Math.max(0, remaining - 1))}…`;
+        truncated = true;
+      }
+      used += memory.content.length;
+      hits.push({ memory, score: entry.score, parts: entry.parts });
+    }
+    this.#recordAccess(hits.map((hit) => hit.memory.id));
+    return {
+      namespace: filter.namespace,
+      mode: parsed.mode,
+      hits,
+      truncated,
+      candidates: { keyword: keyword.length, vector: vector.length },
+      warnings,
+    };
+  }
+
+  #recordAccess(ids: readonly string[]): void {
+    if (ids.length === 0 || this.#closed) return;
+    const at = Date.now();
+    for (const id of ids) this.#accessBuffer.push({ id, at });
+    if (this.#accessBuffer.length >= 500) {
+      void this.flushAccess();
+    } else if (!this.#accessTimer) {
+      this.#accessTimer = setTimeout(() => {
+        this.#accessTimer = undefined;
+        void this.flushAccess();
+      }, this.#options.accessFlushIntervalMs);
+      this.#accessTimer.unref?.();
+    }
+  }
+
+  /** Writes buffered access records now (normally done every `accessFlushIntervalMs`). */
+  async flushAccess(): Promise<void> {
+    const entries = this.#accessBuffer;
+    this.#accessBuffer = [];
+    if (entries.length === 0 || this.#closed) return;
+    try {
+      await this.#driver.recordAccess(entries);
+    } catch (error) {
+      this.#events.emit('access-flush-failed', { error });
+    }
+  }
+
+  /**
+   * Removes expired memories and, when `maxImportance` and `olderThanMs` are given, memories less
+   * important than that and older than that (optionally only never-accessed-since ones). Nothing else in
+   * the store ever deletes on its own.
+   */
+  async prune(
+    policy: {
+      maxImportance?: number;
+      olderThanMs?: number;
+      unaccessedOnly?: boolean;
+      namespace?: string;
+    } = {},
+  ): Promise<{ deleted: string[] }> {
+    this.#assertOpen();
+    const parsed = parseOrThrow(
+      z.strictObject({
+        maxImportance: z.number().min(0).max(1).optional(),
+        olderThanMs: z.number().positive().optional(),
+        unaccessedOnly: z.boolean().optional(),
+        namespace: NamespaceSchema.optional(),
+      }),
+      policy,
+      'prune policy',
+    );
+    if ((parsed.maxImportance === undefined) !== (parsed.olderThanMs === undefined)) {
+      throw new MemoryStoreError(
+        'INVALID_ARGUMENT',
+        'maxImportance and olderThanMs go together (low-importance memories past an age)',
+      );
+    }
+    const now = Date.now();
+    const deleted = await this.#driver.prune(
+      {
+        ...(parsed.maxImportance === undefined
+          ? {}
+          : { maxImportance: parsed.maxImportance, olderThan: now - (parsed.olderThanMs as number) }),
+        ...(parsed.unaccessedOnly ? { unaccessedOnly: true } : {}),
+        ...(parsed.namespace === undefined ? {} : { namespace: parsed.namespace }),
+      },
+      now,
+    );
+    if (deleted.length > 0) {
+      await this.reloadIndex();
+      this.#events.emit('memory-deleted', { ids: deleted });
+    }
+    return { deleted };
+  }
+
+  /**
+   * Embeds every memory without a vector of the active embedder (stored while the provider was down, or
+   * embedded by another model). Nothing is lost while it is pending: keyword search finds it.
+   */
+  async backfill(
+    options: { batchSize?: number; signal?: AbortSignal } = {},
+  ): Promise<{ embedded: number; failed: number }> {
+    this.#assertOpen();
+    const batchSize = options.batchSize ?? 64;
+    let embedded = 0;
+    let failed = 0;
+    let after = '';
+    for (;;) {
+      if (options.signal?.aborted)
+        throw new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal.reason });
+      const batch = await this.#driver.missingEmbeddings(this.#embedder.id, batchSize, after);
+      if (batch.length === 0) break;
+      after = (batch.at(-1) as { id: string }).id;
+      let vectors: Float32Array[];
+      try {
+        vectors = await this.embedTexts(
+          batch.map((item) => item.content),
+          options.signal,
+        );
+      } catch (error) {
+        if (options.signal?.aborted)
+          throw new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal.reason });
+        failed += batch.length;
+        this.#events.emit('embedding-failed', { count: batch.length, error });
+        continue;
+      }
+      const model = this.#embedder.id;
+      embedded += await this.#driver.setEmbeddings(
+        batch.map((item, i) => ({
+          id: item.id,
+          contentHash: item.contentHash,
+          model,
+          vector: vectors[i] as Float32Array,
+        })),
+      );
+      batch.forEach((item, i) => {
+        this.#index(item.namespace).set(item.id, vectors[i] as Float32Array);
+      });
+    }
+    return { embedded, failed };
+  }
+
+  /**
+   * Switches to another embedder: vectors of the new model already stored are loaded, every other memory
+   * is (re-)embedded with it. Vectors of different models are never compared.
+   */
+  async reembed(
+    embedder: Embedder,
+    options: { batchSize?: number; signal?: AbortSignal } = {},
+  ): Promise<{ embedded: number; failed: number }> {
+    this.#assertOpen();
+    if (embedder.dimensions > this.#options.limits.maxDimensions) {
+      throw new MemoryStoreError(
+        'DIMENSION_MISMATCH',
+        `The embedder ${embedder.id} has ${embedder.dimensions} dimensions, over the limit`,
+      );
+    }
+    this.#embedder = embedder;
+    this.#embeddingCache.clear();
+    await this.reloadIndex();
+    return this.backfill(options);
+  }
+
+  /** Writes every record (memories with or without vectors, entities, relations) as JSONL lines. */
+  exportJsonl(options: ExportOptions = {}): AsyncGenerator<string> {
+    this.#assertOpen();
+    return exportJsonl(this.#driver, options);
+  }
+
+  /**
+   * Imports a Mimo JSONL export or the official memory server's `memory.jsonl` (detected from the first
+   * line). Batches are atomic; a bad line stops the import with `IMPORT_INVALID` naming it (earlier batches
+   * stay imported, and re-running with `onConflict: 'skip'` is idempotent). Vectors of the active model
+   * are loaded; other memories are embedded afterwards unless `embed: false`.
+   */
+  async importJsonl(
+    source: AsyncIterable<string | Buffer> | Iterable<string>,
+    options: ImportOptions = {},
+  ): Promise<ImportResult> {
+    this.#assertOpen();
+    const result = await importJsonl(this.#driver, source, {
+      ...options,
+      defaultNamespace: this.#namespace(options.namespace),
+    });
+    await this.reloadIndex();
+    if (options.embed !== false) {
+      const backfilled = await this.backfill(options.signal ? { signal: options.signal } : {});
+      result.embedded = backfilled.embedded;
+    }
+    return result;
+  }
+
+  /** `PRAGMA integrity_check` and the foreign-key check: `'ok'` or the problems found. */
+  async integrityCheck(): Promise<string> {
+    this.#assertOpen();
+    return this.#driver.integrityCheck();
+  }
+
+  /** Flushes pending access records and closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#accessTimer) clearTimeout(this.#accessTimer);
+    this.#accessTimer = undefined;
+    await this.flushAccess();
+    this.#closed = true;
+    this.#indexes.clear();
+    await this.#driver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
