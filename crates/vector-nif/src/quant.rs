@@ -12,12 +12,20 @@ pub fn quantize_int8(vector: &[f32], codes: &mut [i8]) -> f32 {
     let scale = max / 127.0;
     let inverse = 127.0 / max;
     for (code, value) in codes.iter_mut().zip(vector) {
-        // Round half away from zero, like Math.sign(x) * Math.round(Math.abs(x)) in the JS fallback.
-        let scaled = value * inverse;
-        let rounded = scaled.abs().round().min(127.0);
-        *code = (rounded as i32 * if scaled < 0.0 { -1 } else { 1 }) as i8;
+        *code = round_code(value * inverse);
     }
     scale
+}
+
+/// Rounds half away from zero and clamps to [-127, 127], exactly like `sign(x) · min(round(|x|), 127)` in the
+/// JS fallback. Written without `f32::round` (a libm call on baseline x86_64), so the loop vectorises:
+/// |x| ≤ 127 here, so truncation and the fraction are exact in f32.
+#[inline(always)]
+fn round_code(scaled: f32) -> i8 {
+    let magnitude = scaled.abs();
+    let whole = magnitude as i32;
+    let rounded = (whole + i32::from(magnitude - whole as f32 >= 0.5)).min(127);
+    (if scaled < 0.0 { -rounded } else { rounded }) as i8
 }
 
 /// Bytes per vector in the 1-bit layout.
@@ -27,10 +35,23 @@ pub fn binary_bytes(dims: usize) -> usize {
 
 /// Quantises one vector to sign bits.
 pub fn quantize_binary(vector: &[f32], bits: &mut [u8]) {
-    bits.iter_mut().for_each(|b| *b = 0);
-    for (i, value) in vector.iter().enumerate() {
-        if *value > 0.0 {
-            bits[i / 8] |= 1 << (i % 8);
+    let mut chunks = vector.chunks_exact(8);
+    for (byte, chunk) in bits.iter_mut().zip(&mut chunks) {
+        // Branch-free packing of eight sign bits, LSB first.
+        let mut packed = 0u8;
+        for (k, value) in chunk.iter().enumerate() {
+            packed |= u8::from(*value > 0.0) << k;
+        }
+        *byte = packed;
+    }
+    let tail = chunks.remainder();
+    if let Some(last) = bits.get_mut(vector.len() / 8) {
+        if !tail.is_empty() {
+            let mut packed = 0u8;
+            for (k, value) in tail.iter().enumerate() {
+                packed |= u8::from(*value > 0.0) << k;
+            }
+            *last = packed;
         }
     }
 }
@@ -55,6 +76,22 @@ mod tests {
         let mut codes = [1i8; 3];
         assert_eq!(quantize_int8(&[0.0, 0.0, 0.0], &mut codes), 0.0);
         assert_eq!(codes, [0, 0, 0]);
+    }
+
+    #[test]
+    fn round_code_rounds_half_away_from_zero_exactly() {
+        assert_eq!(round_code(2.5), 3);
+        assert_eq!(round_code(-2.5), -3);
+        assert_eq!(round_code(0.49999997), 0);
+        assert_eq!(round_code(-0.49999997), 0);
+        assert_eq!(round_code(126.5), 127);
+        assert_eq!(round_code(127.0), 127);
+        assert_eq!(round_code(-0.0), 0);
+        for i in -1270..=1270 {
+            let x = i as f32 / 10.0;
+            let expected = (x.abs().round().min(127.0) as i32 * if x < 0.0 { -1 } else { 1 }) as i8;
+            assert_eq!(round_code(x), expected, "x={x}");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } fr
 export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
 export {
+  type CreateOptions,
   type CreateResult,
   FilterSchema,
   type Memory,

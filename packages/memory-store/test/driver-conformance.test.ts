@@ -186,6 +186,49 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     driver.close();
   });
 
+  it('should give the filter-first answer whether a namespace holds most rows or few, with expired rows among the best', async () => {
+    const driver = make();
+    // Namespace "ns" holds most rows; its best matches (most repetitions of the word) are expired.
+    const rows: NewMemoryRow[] = [];
+    for (let i = 0; i < 60; i++) {
+      rows.push(
+        row(`${'falcon '.repeat(1 + (i % 7))}entry ${i}`, {
+          expiresAt: i % 7 === 6 ? NOW - 1 : null,
+          importance: (i % 10) / 10,
+        }),
+      );
+    }
+    for (let i = 0; i < 20; i++) rows.push(row(`falcon falcon falcon other ${i}`, { namespace: 'other' }));
+    await driver.insertMemories(rows, limits);
+    const term = [{ term: 'falcon', prefix: false }];
+    for (const limit of [1, 5, 12, 40, 100]) {
+      const fast = await driver.keywordSearch(filter(), term, limit);
+      // minImportance 0 matches every row but forces the filter-first plan: the answers must agree.
+      const reference = await driver.keywordSearch(filter({ minImportance: 0 }), term, limit);
+      expect(fast.map((hit) => hit.id)).toEqual(reference.map((hit) => hit.id));
+      expect(fast).toHaveLength(Math.min(limit, 60 - 8));
+      const expired = new Set(rows.filter((r) => r.expiresAt !== null).map((r) => r.id));
+      expect(fast.some((hit) => expired.has(hit.id))).toBe(false);
+    }
+    // The small namespace takes the filter-first path and sees only its own rows.
+    const other = await driver.keywordSearch({ namespace: 'other', now: NOW }, term, 50);
+    expect(other).toHaveLength(20);
+    driver.close();
+  });
+
+  it('should see a word in keyword search right after it is first written', async () => {
+    const driver = make();
+    await driver.insertMemories([row('nothing to see')], limits);
+    const term = [{ term: 'zeppelin', prefix: false }];
+    expect(await driver.keywordSearch(filter(), term, 10)).toEqual([]);
+    const added = row('a zeppelin over the bay');
+    await driver.insertMemories([added], limits);
+    expect((await driver.keywordSearch(filter(), term, 10)).map((hit) => hit.id)).toEqual([added.id]);
+    await driver.deleteMemories('ns', [added.id]);
+    expect(await driver.keywordSearch(filter(), term, 10)).toEqual([]);
+    driver.close();
+  });
+
   it('should delete by id and by filter, removing FTS entries and logging deletions for other processes', async () => {
     const driver = make();
     const a = row('first text');

@@ -214,6 +214,24 @@ describe.each([
     await store.close();
   });
 
+  it('should fill maxResults with live memories when the best matches have expired', async () => {
+    const store = await openMemoryStore({ path: path() });
+    const past = Date.now() - 1;
+    await store.createMany(
+      Array.from({ length: 12 }, (_, i) => ({
+        content: `${'harbour '.repeat(12 - i)}log ${i}`,
+        ...(i < 4 ? { expiresAt: past } : {}),
+      })),
+    );
+    const result = await store.search({ query: 'harbour', mode: 'keyword', maxResults: 5 });
+    expect(result.hits.map((h) => h.memory.content.split(' log ')[1])).toEqual(['4', '5', '6', '7', '8']);
+    expect(result.truncated).toBe(true);
+    const all = await store.search({ query: 'harbour', mode: 'keyword', maxResults: 8 });
+    expect(all.hits).toHaveLength(8);
+    expect(all.truncated).toBe(false);
+    await store.close();
+  });
+
   it('should track reads (access count and time) in batches', async () => {
     const store = await openMemoryStore({ path: path(), accessFlushIntervalMs: 10 });
     const { id } = await store.create({ content: 'a memory worth reading' });
@@ -334,6 +352,20 @@ describe('MemoryStore across connections and processes', () => {
     expect(refreshed).toContain(1);
     await writer.delete(id);
     expect((await reader.search({ query: 'shared knowledge', mode: 'vector' })).hits).toEqual([]);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('should find by keyword a word another connection wrote after this one last searched for it', async () => {
+    const file = tempDb();
+    const reader = await openMemoryStore({ path: file });
+    const writer = await openMemoryStore({ path: file });
+    await writer.create({ content: 'something unrelated' });
+    expect((await reader.search({ query: 'zeppelin', mode: 'keyword' })).hits).toEqual([]);
+    const { id } = await writer.create({ content: 'a zeppelin over the bay' });
+    expect(
+      (await reader.search({ query: 'zeppelin', mode: 'keyword' })).hits.map((h) => h.memory.id),
+    ).toEqual([id]);
     await reader.close();
     await writer.close();
   });

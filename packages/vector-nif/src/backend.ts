@@ -44,6 +44,7 @@ const REQUIRED_FUNCTIONS: ReadonlyArray<keyof RawBackend> = [
   'cosine',
   'squaredL2',
   'normalize',
+  'normalizeRows',
   'scores',
   'topK',
   'topKAsync',

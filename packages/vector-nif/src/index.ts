@@ -52,6 +52,11 @@ export function normalize(vector: Float32Array): number {
   return kernels.normalize(vector);
 }
 
+/** Scales each `dims`-long row of `matrix` to unit length in place, in one call. */
+export function normalizeRows(matrix: Float32Array, dims: number): void {
+  kernels.normalizeRows(matrix, dims);
+}
+
 /** Scores of `query` against every row of the row-major `matrix`. */
 export function scores(
   query: Float32Array,

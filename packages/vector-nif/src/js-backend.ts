@@ -411,6 +411,18 @@ function binarySpec(
   };
 }
 
+/** Sequential f64 sum of squares, exactly like the native addon, so both store identical unit vectors. */
+function normalizeAt(vector: Float32Array, start: number, length: number): number {
+  let sum = 0;
+  for (let i = start; i < start + length; i++) sum += (vector[i] as number) * (vector[i] as number);
+  const norm = Math.sqrt(sum);
+  if (norm > 0) {
+    const inverse = fround(1 / norm);
+    for (let i = start; i < start + length; i++) vector[i] = (vector[i] as number) * inverse;
+  }
+  return norm;
+}
+
 const NO_MIN = Number.NEGATIVE_INFINITY;
 
 /** The JS implementation of {@link RawBackend}. */
@@ -418,16 +430,9 @@ export const jsBackend: RawBackend = {
   dot: (a, b) => dotAt(a, 0, b, 0, a.length),
   cosine: (a, b) => cosineAt(a, 0, b, 0, a.length),
   squaredL2: (a, b) => squaredL2At(a, 0, b, 0, a.length),
-  normalize(vector) {
-    // Sequential f64 sum of squares, exactly like the native addon, so both store identical unit vectors.
-    let sum = 0;
-    for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (vector[i] as number);
-    const norm = Math.sqrt(sum);
-    if (norm > 0) {
-      const inverse = fround(1 / norm);
-      for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * inverse;
-    }
-    return norm;
+  normalize: (vector) => normalizeAt(vector, 0, vector.length),
+  normalizeRows(matrix, dims) {
+    for (let start = 0; start < matrix.length; start += dims) normalizeAt(matrix, start, dims);
   },
   scores(query, matrix, dims, metric) {
     const rows = matrix.length / dims;

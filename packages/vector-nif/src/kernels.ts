@@ -229,6 +229,12 @@ export class Kernels {
     return wrapNative(() => this.raw.normalize(v));
   }
 
+  /** {@link normalize} applied to each `dims`-long row of `matrix`, in place, in one native call. */
+  normalizeRows(matrix: Float32Array, dims: number): void {
+    const v = this.#vectors(matrix, dims);
+    wrapNative(() => this.raw.normalizeRows(v, dims));
+  }
+
   /** The score (or squared distance for l2) of the query against every row, in row order. */
   scores(
     query: Float32Array,

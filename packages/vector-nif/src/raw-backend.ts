@@ -17,6 +17,8 @@ export interface RawBackend {
   cosine(a: Float32Array, b: Float32Array): number;
   squaredL2(a: Float32Array, b: Float32Array): number;
   normalize(vector: Float32Array): number;
+  /** `normalize` applied to each `dims`-long row of `matrix`, in place. */
+  normalizeRows(matrix: Float32Array, dims: number): void;
   scores(query: Float32Array, matrix: Float32Array, dims: number, metric: MetricCode): Float64Array;
   topK(
     query: Float32Array,

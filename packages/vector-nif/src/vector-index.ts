@@ -195,10 +195,22 @@ export class VectorIndex {
       );
     }
     assertFinite(vectors, 'vectors');
-    const fresh = ids.filter((id) => !this.#rows.has(id)).length;
+    let fresh = 0;
+    for (const id of ids) if (!this.#rows.has(id)) fresh++;
     this.#ensureCapacity(this.#size + fresh);
     // New ids take consecutive rows at the end, so their rows can be written in one block.
     const start = this.#size;
+    if (fresh === ids.length) {
+      // All new (a bulk load): one block copy, one native pass.
+      this.#matrix.set(vectors, start * d);
+      for (let i = 0; i < ids.length; i++) {
+        this.#rows.set(ids[i] as string, start + i);
+        this.#ids[start + i] = ids[i] as string;
+      }
+      this.#size = start + ids.length;
+      this.#refreshRows(start, ids.length);
+      return;
+    }
     let next = start;
     const copy = new Float32Array(vectors);
     for (let i = 0; i < ids.length; i++) {
@@ -425,9 +437,7 @@ export class VectorIndex {
   #refreshRows(start: number, count: number): void {
     const d = this.dimensions;
     const block = this.#matrix.subarray(start * d, (start + count) * d);
-    if (this.normalized) {
-      for (let i = 0; i < count; i++) this.#kernels.raw.normalize(block.subarray(i * d, (i + 1) * d));
-    }
+    if (this.normalized) this.#kernels.raw.normalizeRows(block, d);
     this.#kernels.raw.quantizeInt8(
       block,
       d,

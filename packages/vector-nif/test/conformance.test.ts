@@ -42,6 +42,18 @@ describe.each(backends)('kernel conformance: %s backend', (_name, kernels) => {
     expect([...zero]).toEqual([0, 0, 0]);
   });
 
+  it('should normalise every row of a matrix exactly as normalize does row by row', () => {
+    const dims = 37;
+    const matrix = randomVectors(50, dims, 5);
+    matrix.fill(0, 3 * dims, 4 * dims);
+    const expected = matrix.slice();
+    for (let row = 0; row < 50; row++) kernels.normalize(expected.subarray(row * dims, (row + 1) * dims));
+    kernels.normalizeRows(matrix, dims);
+    expect(Buffer.from(matrix.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(() => kernels.normalizeRows(new Float32Array(5), 2)).toThrow(/not a multiple of dims 2/);
+    expect(() => kernels.normalizeRows(Float32Array.from([1, Number.NaN]), 2)).toThrow(VectorError);
+  });
+
   it('should score every row and find the exact top-k for every metric, on data without ties', () => {
     const dims = 48;
     const matrix = randomVectors(700, dims, 11);
@@ -155,6 +167,11 @@ describe('cross-backend identity', () => {
     expect(
       Buffer.from(native.quantizeBinary(vectors, dims)).equals(Buffer.from(js.quantizeBinary(vectors, dims))),
     ).toBe(true);
+    const a2 = vectors.slice();
+    const b2 = vectors.slice();
+    native.normalizeRows(a2, dims);
+    js.normalizeRows(b2, dims);
+    expect(Buffer.from(a2.buffer).equals(Buffer.from(b2.buffer))).toBe(true);
   });
 
   it('should return the same top-k ids, and scores within 1e-5, for every search kind', () => {

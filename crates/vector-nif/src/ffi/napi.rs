@@ -611,14 +611,48 @@ unsafe extern "C" fn js_normalize(env: napi_env, info: napi_callback_info) -> na
                 });
             }
             check_finite(v, "vector")?;
-            // A sequential f64 sum, not the SIMD kernel: normalisation is not a hot path, and this makes
-            // the stored vectors bit-identical to the JS fallback's.
-            let norm = v.iter().map(|x| *x as f64 * *x as f64).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                let inverse = (1.0 / norm) as f32;
-                v.iter_mut().for_each(|x| *x *= inverse);
-            }
+            let norm = normalize_in_place(v);
             create_double(env, norm)
+        })
+    }
+}
+
+/// Scales `v` to unit length and returns its original norm. A sequential f64 sum, not the SIMD kernel:
+/// normalisation is not a search hot path, and this makes stored vectors bit-identical to the JS fallback's.
+fn normalize_in_place(v: &mut [f32]) -> f64 {
+    let norm = v.iter().map(|x| *x as f64 * *x as f64).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        let inverse = (1.0 / norm) as f32;
+        v.iter_mut().for_each(|x| *x *= inverse);
+    }
+    norm
+}
+
+/// normalizeRows(matrix: Float32Array, dims: number): undefined — normalize() applied to every row in place,
+/// in one call (a bulk load would otherwise cross into native code once per row).
+unsafe extern "C" fn js_normalize_rows(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node-API with a valid env and info; the slice is used only during this call.
+    unsafe {
+        entry(env, || {
+            let [matrix, dims] = args::<2>(env, info, 2, "normalizeRows")?;
+            let matrix: &mut [f32] = slice_mut(raw_array(env, matrix, "matrix", FLOAT32_ARRAY)?);
+            let dims = integer(env, dims, "dims", 1.0, MAX_DIMS)?;
+            if !matrix.len().is_multiple_of(dims) {
+                return Err(NifError {
+                    code: "DIMENSION_MISMATCH",
+                    message: format!(
+                        "normalizeRows: the matrix has {} values, not a multiple of dims {dims}",
+                        matrix.len()
+                    ),
+                });
+            }
+            check_finite(matrix, "matrix")?;
+            matrix.chunks_exact_mut(dims).for_each(|row| {
+                normalize_in_place(row);
+            });
+            let mut undefined = ptr::null_mut();
+            napi_get_undefined(env, &mut undefined);
+            Ok(undefined)
         })
     }
 }
@@ -1232,6 +1266,7 @@ const BINDINGS: &[Binding] = &[
     (b"cosine\0", js_cosine),
     (b"squaredL2\0", js_squared_l2),
     (b"normalize\0", js_normalize),
+    (b"normalizeRows\0", js_normalize_rows),
     (b"scores\0", js_scores),
     (b"topK\0", js_top_k),
     (b"topKAsync\0", js_top_k_async),

@@ -7,7 +7,10 @@ describe('parseKeywordQuery', () => {
   it('should drop stopwords, fold case and accents, dedupe, and prefix-match word stems', () => {
     expect(parseKeywordQuery('How do I deploy the Café deployments?')).toEqual([
       { term: 'deploy', prefix: true },
-      { term: 'caf', prefix: true },
+      { term: 'caf', prefix: true, exact: 'cafe' },
+    ]);
+    expect(parseKeywordQuery('deployments')).toEqual([
+      { term: 'deploy', prefix: true, exact: 'deployments' },
     ]);
     expect(parseKeywordQuery('v2 API 429')).toEqual([
       { term: 'v2', prefix: false },

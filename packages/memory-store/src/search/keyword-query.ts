@@ -4,6 +4,11 @@ import { foldText, STOPWORDS, stem } from '../text/tokenize.js';
 export interface KeywordTerm {
   term: string;
   prefix: boolean;
+  /**
+   * The word as typed, when `term` is its stem used as a prefix. A driver may search this exact word instead
+   * when the prefix is too common to be worth its cost.
+   */
+  exact?: string;
 }
 
 /** Most terms a keyword query keeps, so one request cannot make the index do unbounded work. */
@@ -33,7 +38,7 @@ export function parseKeywordQuery(text: string): KeywordTerm[] {
       // The index is not stemmed, so match every word that starts with the query word's stem:
       // "deployments" → deploy* finds deploy, deployed, deploying.
       const root = stem(token);
-      all.push({ term: root.length >= 3 ? root : token, prefix: true });
+      all.push(root.length >= 3 ? { term: root, prefix: true, exact: token } : { term: token, prefix: true });
     } else {
       all.push({ term: token, prefix: false });
     }
@@ -43,8 +48,12 @@ export function parseKeywordQuery(text: string): KeywordTerm[] {
   const seen = new Map<string, KeywordTerm>();
   for (const entry of chosen) {
     const existing = seen.get(entry.term);
-    if (existing) existing.prefix ||= entry.prefix;
-    else seen.set(entry.term, { ...entry });
+    if (existing) {
+      existing.prefix ||= entry.prefix;
+      if (existing.exact !== entry.exact) delete existing.exact;
+    } else {
+      seen.set(entry.term, { ...entry });
+    }
   }
   return [...seen.values()].slice(0, MAX_KEYWORD_TERMS);
 }

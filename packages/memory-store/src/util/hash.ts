@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The dedup key of a memory's content: SHA-256 of the NFC-normalised text with surrounding whitespace
@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto';
  */
 export function contentHash(content: string): string {
   const normalized = content.normalize('NFC').trim().replace(/\s+/g, ' ');
-  return createHash('sha256').update(normalized, 'utf8').digest('hex');
+  return hash('sha256', normalized, 'hex');
 }

@@ -35,10 +35,8 @@ CREATE TABLE memories (
 );
 CREATE UNIQUE INDEX memories_hash ON memories (namespace, content_hash);
 CREATE INDEX memories_ns_created ON memories (namespace, created_at, id);
-CREATE INDEX memories_ns_kind ON memories (namespace, kind);
 CREATE INDEX memories_seq ON memories (seq);
 CREATE INDEX memories_expires ON memories (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX memories_model ON memories (embedding_model);
 
 CREATE TABLE memory_tags (
   namespace TEXT NOT NULL,
