@@ -727,10 +727,20 @@ export class MemoryStore {
     return deleted;
   }
 
-  /** Deletes every memory matching the filter (the namespace is required or defaulted); returns their ids. */
-  async deleteWhere(filter: MemoryFilterInput): Promise<string[]> {
+  /**
+   * Deletes every memory matching the filter in one namespace (given or defaulted); returns their ids. A filter
+   * that restricts nothing is refused unless `all: true`, so a missing argument never empties a namespace.
+   */
+  async deleteWhere(filter: MemoryFilterInput & { all?: boolean }): Promise<string[]> {
     this.#assertOpen();
-    const resolved = this.#filter(filter);
+    const { all, ...rest } = filter ?? {};
+    const resolved = this.#filter(rest);
+    if (all !== true && Object.keys(resolved).length <= 2) {
+      throw new MemoryStoreError(
+        'INVALID_ARGUMENT',
+        'deleteWhere needs a filter besides the namespace (kinds, tags, time or importance); to empty the whole namespace pass { all: true }',
+      );
+    }
     const deleted = await this.#driver.deleteWhere(resolved);
     this.#forget(resolved.namespace, deleted);
     return deleted;

@@ -181,6 +181,10 @@ describe('knowledge graph (time and traversal)', () => {
     const { store, graph: g } = await graph();
     await expect(g.neighbors('ghost')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(g.shortestPath('ghost', 'ghost2')).rejects.toThrow(/"ghost", "ghost2"/);
+    await expect(g.shortestPath('a', 'b', { maxDepth: 9 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(g.neighbors('a', { depth: 7 })).rejects.toThrow(/depth/);
     await store.close();
   });
 });

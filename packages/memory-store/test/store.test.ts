@@ -181,10 +181,13 @@ describe.each([
     expect(new Set([...page1.memories, ...page2.memories, ...page3.memories].map((m) => m.id)).size).toBe(12);
     expect(await store.delete(created[0]?.id as string)).toEqual([created[0]?.id]);
     expect((await store.deleteWhere({ kinds: ['odd'] })).length).toBe(6);
+    expect(code(await failure(() => store.deleteWhere({})))).toBe('INVALID_ARGUMENT');
     expect(await store.count()).toBe(5);
     expect((await store.search({ query: 'note number', mode: 'vector', maxResults: 50 })).hits).toHaveLength(
       5,
     );
+    expect(await store.deleteWhere({ all: true })).toHaveLength(5);
+    expect(await store.count()).toBe(0);
     await store.close();
   });
 

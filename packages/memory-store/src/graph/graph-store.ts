@@ -402,8 +402,8 @@ export class GraphStore {
     const { maxDepth, ...rest } = options;
     const parsed = parseOrThrow(
       TraversalSchema,
-      { ...rest, depth: Math.min(maxDepth ?? 6, 10) > 6 ? 6 : (maxDepth ?? 6) },
-      'path options',
+      { ...rest, depth: maxDepth ?? 6 },
+      'path options (maxDepth is 1 … 6)',
     );
     const namespace = this.#context.namespace(parsed.namespace);
     const ends = await this.#context.driver.graph.getEntities(namespace, [from, to]);
