@@ -1,3 +1,4 @@
+export type { Disposable } from '@mimo-mcp/resilience';
 export {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
@@ -58,5 +59,4 @@ export {
   SearchSchema,
 } from './store.js';
 export { foldText, STOPWORDS, stem, tokenize } from './text/tokenize.js';
-export type { Disposable } from './util/emitter.js';
 export { contentHash } from './util/hash.js';

@@ -1,3 +1,4 @@
+import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
@@ -29,7 +30,6 @@ import {
 } from './options.js';
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
-import { type Disposable, Events } from './util/emitter.js';
 import { contentHash } from './util/hash.js';
 import { newId } from './util/ids.js';
 
@@ -221,7 +221,7 @@ export class MemoryStore {
   readonly #driver: StorageDriver;
   #embedder: Embedder;
   readonly #options: ResolvedOptions;
-  readonly #events = new Events<MemoryStoreEvents>();
+  readonly #events = new Listeners<MemoryStoreEvents>();
   readonly #indexes = new Map<string, VectorIndex>();
   readonly #embeddingCache: LruCache<string, Float32Array>;
   #syncedSeq = 0;

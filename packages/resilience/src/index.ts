@@ -13,7 +13,7 @@ export {
 } from './circuit-breaker.js';
 export { ResilienceError, type ResilienceErrorCode } from './errors.js';
 export { type FallbackOptions, fallback } from './fallback.js';
-export type { Disposable, Policy, PolicyContext } from './policy.js';
+export { type Disposable, Listeners, type Policy, type PolicyContext } from './policy.js';
 export { type BreakerRegistry, createBreakerRegistry } from './registry.js';
 export {
   fullJitterDelay,

@@ -24,7 +24,16 @@ export interface Disposable {
 /** A signal that never aborts, for callers that pass none. */
 export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
-/** Subscribes to events of type E; returns a {@link Disposable}. Listener errors are swallowed. */
+/**
+ * A small typed event emitter shared by the Mimo packages: `on(event, listener)` returns a
+ * {@link Disposable}; a listener that throws never affects the operation being reported or the other
+ * listeners (events are observations).
+ *
+ * @example
+ * const events = new Listeners<{ 'job-done': { durationMs: number } }>();
+ * using subscription = events.on('job-done', ({ durationMs }) => record(durationMs));
+ * events.emit('job-done', { durationMs: 12 });
+ */
 export class Listeners<Events extends Record<string, unknown>> {
   readonly #map = new Map<keyof Events, Set<(payload: never) => void>>();
 
@@ -35,6 +44,14 @@ export class Listeners<Events extends Record<string, unknown>> {
     set.add(entry);
     const dispose = (): void => void set.delete(entry);
     return { dispose, [Symbol.dispose]: dispose };
+  }
+
+  /** Listeners of `event`, or of every event when omitted (for leak checks). */
+  listenerCount(event?: keyof Events): number {
+    if (event !== undefined) return this.#map.get(event)?.size ?? 0;
+    let total = 0;
+    for (const set of this.#map.values()) total += set.size;
+    return total;
   }
 
   emit<E extends keyof Events>(event: E, payload: Events[E]): void {

@@ -1,0 +1,52 @@
+export type ProcessErrorCode =
+  /** The command is not on the allow-list (the message names it and the list). */
+  | 'COMMAND_NOT_ALLOWED'
+  /** An argument, environment entry or option is invalid (the message names it and the rule). */
+  | 'INVALID_ARGUMENT'
+  /** A `${NAME}` in the environment refers to a variable the spec did not declare in `passEnv`. */
+  | 'ENV_NOT_DECLARED'
+  /** `maxProcesses` children are running and queueing is off (or the queue is full). */
+  | 'TOO_MANY_PROCESSES'
+  /** Waited in the queue for a free process slot longer than `queue.timeoutMs`. */
+  | 'QUEUE_TIMEOUT'
+  /** The operating system refused to start the process (not found, not executable, …). */
+  | 'SPAWN_FAILED'
+  /** The service crashed too often in too short a time and is not restarted any more. */
+  | 'CRASH_LOOP'
+  /** The service or process was stopped while the operation waited. */
+  | 'STOPPED'
+  /** The operation was aborted through its signal. */
+  | 'ABORTED'
+  /** The process manager is closed. */
+  | 'CLOSED';
+
+const MARKER = Symbol.for('mimo.error.ProcessError');
+
+/**
+ * The error of `@mimo-mcp/process-manager`. Messages name the offending value and the rule, but never the
+ * values of environment variables (they may be secrets): only their names.
+ *
+ * @example
+ * catch (error) { if (ProcessError.isInstance(error) && error.code === 'TOO_MANY_PROCESSES') … }
+ */
+export class ProcessError extends Error {
+  override readonly name = 'ProcessError';
+  readonly code: ProcessErrorCode;
+  readonly data: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ProcessErrorCode,
+    message: string,
+    options?: { cause?: unknown; data?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.data = options?.data;
+    Object.defineProperty(this, MARKER, { value: true });
+  }
+
+  /** True for a `ProcessError` from any copy of this package. */
+  static isInstance(value: unknown): value is ProcessError {
+    return typeof value === 'object' && value !== null && MARKER in value;
+  }
+}

@@ -1,0 +1,394 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { descendantsOf, isAlive, processesMatching, waitFor } from '@mimo-mcp/internal-testing/processes';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createProcessManager,
+  ProcessError,
+  type ProcessManager,
+  type ProcessManagerOptions,
+  type ServiceEvents,
+} from '../src/index.js';
+import { alive, fixture, marker, node, tempDir } from './helpers.js';
+
+const managers: ProcessManager[] = [];
+function manager(options: ProcessManagerOptions = {}): ProcessManager {
+  const created = createProcessManager({ sampleIntervalMs: 0, ...options });
+  managers.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.close()));
+});
+
+async function failure(run: () => Promise<unknown>): Promise<ProcessError> {
+  try {
+    await run();
+  } catch (error) {
+    if (ProcessError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a ProcessError');
+}
+
+describe('spawning', () => {
+  it('should give the child a minimal environment and no shell', async () => {
+    process.env.MIMO_TEST_SECRET = 'hidden-from-children';
+    const child = await manager().spawn({ ...node('print-env.mjs'), env: { OWN: '1' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    await child.exited;
+    const env = JSON.parse(output) as Record<string, string>;
+    expect(env.OWN).toBe('1');
+    expect(env.MIMO_TEST_SECRET).toBeUndefined();
+    expect(
+      Object.keys(env).every((name) =>
+        [
+          'OWN',
+          'PATH',
+          'HOME',
+          'USER',
+          'LOGNAME',
+          'SHELL',
+          'TERM',
+          'LANG',
+          'TMPDIR',
+          'TZ',
+          'LC_ALL',
+          'LC_CTYPE',
+          'XDG_RUNTIME_DIR',
+          'NODE_EXTRA_CA_CERTS',
+          'SSL_CERT_FILE',
+          'LANGUAGE',
+          'TMP',
+          'TEMP',
+          'XDG_CACHE_HOME',
+          'XDG_CONFIG_HOME',
+          'XDG_DATA_HOME',
+          'HTTP_PROXY',
+          'HTTPS_PROXY',
+          'NO_PROXY',
+          'http_proxy',
+          'https_proxy',
+          'no_proxy',
+          'LC_MESSAGES',
+        ].includes(name),
+      ),
+    ).toBe(true);
+  });
+
+  it('should fail cleanly when a program is missing or not executable, and free the slot', async () => {
+    const dir = tempDir();
+    const script = join(dir, 'not-executable');
+    writeFileSync(script, '#!/bin/sh\n');
+    chmodSync(script, 0o644);
+    const m = manager({ allowedCommands: ['/nonexistent/bin/tool', script], maxProcesses: 1 });
+    const missing = await failure(() => m.spawn({ command: '/nonexistent/bin/tool' }));
+    expect(missing.code).toBe('SPAWN_FAILED');
+    expect(missing.message).toContain('/nonexistent/bin/tool');
+    expect((await failure(() => m.spawn({ command: script }))).message).toMatch(/permission denied/);
+    expect(m.stats().running).toBe(0);
+    expect((await failure(() => m.spawn({ command: 'bash' }))).code).toBe('COMMAND_NOT_ALLOWED');
+  });
+});
+
+describe('stopping', () => {
+  it('should let a well-behaved child exit when its stdin closes', async () => {
+    const mark = marker();
+    const child = await manager().spawn(node('sleeper.mjs', mark));
+    const info = await child.stop();
+    expect(info).toMatchObject({ code: 0, signal: null, requested: true });
+    expect(alive(mark)).toBe(0);
+  });
+
+  it('should SIGKILL a child that ignores stdin and SIGTERM, right after the grace periods', async () => {
+    const mark = marker();
+    const child = await manager().spawn({
+      ...node('stubborn.mjs', mark),
+      stop: { stdinGraceMs: 200, termGraceMs: 300 },
+    });
+    await waitFor(() => child.stderrTail().includes('ready'));
+    const started = Date.now();
+    const info = await child.stop();
+    const took = Date.now() - started;
+    expect(info.signal).toBe('SIGKILL');
+    expect(took).toBeGreaterThanOrEqual(480);
+    expect(took).toBeLessThan(500 + 1000);
+    expect(alive(mark)).toBe(0);
+  });
+
+  it.each([
+    [
+      'sh with a background grandchild',
+      (mark: string) => ({
+        command: 'sh',
+        args: ['-c', `"${process.execPath}" "${fixture('stubborn.mjs')}" ${mark} & wait`],
+      }),
+    ],
+    [
+      'a three-level sh tree',
+      (mark: string) => ({
+        command: 'sh',
+        args: [
+          '-c',
+          `"${process.execPath}" "${fixture('sleeper.mjs')}" ${mark} & sh -c '"${process.execPath}" "${fixture('stubborn.mjs')}" ${mark} & wait' & wait`,
+        ],
+      }),
+    ],
+    ['an npx-style node launcher', (mark: string) => node('wrapper.mjs', fixture('stubborn.mjs'), mark)],
+    [
+      'a grandchild that left the process group',
+      (mark: string) => node('escapee.mjs', fixture('stubborn.mjs'), mark),
+    ],
+  ])('should leave no descendant alive after stopping %s', async (_name, make) => {
+    const mark = marker();
+    const m = manager({ allowedCommands: ['sh'], stop: { stdinGraceMs: 100, termGraceMs: 300 } });
+    const child = await m.spawn(make(mark));
+    await waitFor(() => alive(mark) >= 1);
+    await waitFor(() => descendantsOf(child.pid).length >= 1, { timeoutMs: 3000 });
+    const tree = [child.pid, ...descendantsOf(child.pid).map((p) => p.pid)];
+    await child.stop();
+    expect(tree.filter(isAlive)).toEqual([]);
+    expect(alive(mark)).toBe(0);
+  });
+
+  it('should stop the rest of the group when the leader crashes on its own', async () => {
+    const mark = marker();
+    const m = manager({ stop: { termGraceMs: 300 } });
+    const child = await m.spawn(node('wrapper.mjs', '--crash-after=300', fixture('stubborn.mjs'), mark));
+    await waitFor(() => alive(mark) >= 1);
+    const info = await child.exited;
+    expect(info).toMatchObject({ code: 7, requested: false });
+    expect(alive(mark)).toBe(0);
+  });
+});
+
+describe('output', () => {
+  it('should survive a 32 MiB flood on stdout and stderr without newlines, keeping 64 KiB of stderr', async () => {
+    const m = manager();
+    const rssBefore = process.memoryUsage().rss;
+    const child = await m.spawn(node('flood.mjs', '32'));
+    let lines = 0;
+    child.on('stderr-line', () => lines++);
+    const info = await child.exited;
+    expect(info.code).toBe(0);
+    expect(child.stdoutBytes).toBe(32 * 1024 * 1024);
+    expect(child.stderrBytes).toBe(32 * 1024 * 1024);
+    expect(Buffer.byteLength(child.stderrTail())).toBe(65_536);
+    // One endless line: emitted once, cut at the line limit.
+    expect(lines).toBe(1);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(96 * 1024 * 1024);
+  });
+});
+
+describe('limits', () => {
+  it('should never run more than maxProcesses, failing fast without a queue', async () => {
+    const mark = marker();
+    const m = manager({ maxProcesses: 3 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => m.spawn(node('sleeper.mjs', mark))),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(ok).toHaveLength(3);
+    expect(refused.every((r) => (r.reason as ProcessError).code === 'TOO_MANY_PROCESSES')).toBe(true);
+    expect(alive(mark)).toBe(3);
+  });
+
+  it('should queue over the limit and never exceed it, checked from /proc every 10 ms', async () => {
+    const mark = marker();
+    const m = manager({ maxProcesses: 4, queue: { maxWaiting: 1000, timeoutMs: 60_000 } });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, alive(mark));
+    }, 10);
+    const runs = Array.from({ length: 40 }, async () => {
+      const child = await m.spawn(node('sleeper.mjs', mark));
+      await child.stop();
+    });
+    await Promise.all(runs);
+    clearInterval(sampler);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(m.stats()).toMatchObject({ running: 0, waiting: 0 });
+  });
+
+  it('should time out in the queue and reject queued spawns on close', async () => {
+    const m = manager({ maxProcesses: 1, queue: { maxWaiting: 5, timeoutMs: 100 } });
+    await m.spawn(node('sleeper.mjs', marker()));
+    expect((await failure(() => m.spawn(node('sleeper.mjs', marker())))).code).toBe('QUEUE_TIMEOUT');
+    const queued = m.spawn(node('sleeper.mjs', marker()));
+    const closing = m.close();
+    expect((await failure(() => queued)).code).toBe('CLOSED');
+    await closing;
+  });
+});
+
+describe('services', () => {
+  it('should back off after crashes, then stop in crash-loop and refuse to start until reset', async () => {
+    const m = manager();
+    const service = m.register('crasher', {
+      ...node('crasher.mjs', '30'),
+      restart: {
+        initialDelayMs: 60,
+        factor: 2,
+        maxDelayMs: 1000,
+        jitter: 0.1,
+        crashLoop: { maxCrashes: 5, windowMs: 30_000 },
+      },
+    });
+    const delays: number[] = [];
+    const loops: Array<ServiceEvents['crash-loop']> = [];
+    service.on('restart-scheduled', ({ delayMs }) => delays.push(delayMs));
+    service.on('crash-loop', (event) => loops.push(event));
+    await service.start();
+    await waitFor(() => service.state === 'crash-loop', { timeoutMs: 10_000 });
+    expect(delays).toHaveLength(4);
+    delays.forEach((delay, i) => {
+      const base = 60 * 2 ** i;
+      expect(delay).toBeGreaterThanOrEqual(Math.floor(base * 0.9));
+      expect(delay).toBeLessThanOrEqual(Math.ceil(base * 1.1));
+    });
+    expect(loops[0]).toMatchObject({ id: 'crasher', crashes: 5 });
+    expect(loops[0]?.stderrTail).toContain('crasher starting');
+    expect((await failure(() => service.start())).code).toBe('CRASH_LOOP');
+    const again = await service.start({ resetCrashLoop: true });
+    expect(again.running).toBe(true);
+    await service.stop();
+  });
+
+  it('should keep exactly one live child through 500 rapid stop/start cycles, leaking no listeners', async () => {
+    const mark = marker();
+    const m = manager({ allowedCommands: ['sh'] });
+    // A shell running `cat` (exits when stdin closes): cheap to start, so the cycles stress the supervisor.
+    const service = m.register('cycled', { command: 'sh', args: ['-c', 'cat; true', mark] });
+    const baseline = {
+      service: service.listenerCount(),
+      exit: process.listenerCount('exit'),
+      sigterm: process.listenerCount('SIGTERM'),
+    };
+    // Live children = distinct process groups carrying the marker (a shell forking `cat` briefly shows the
+    // marker twice within one group).
+    const groups = () => new Set(processesMatching(mark).map((p) => p.pgid)).size;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, groups());
+    }, 5);
+    const pids = new Set<number>();
+    const operations: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 500; i++) {
+      operations.push(service.start().then((child) => pids.add(child.pid)));
+      operations.push(service.stop());
+      if (i % 25 === 0) await Promise.all(operations.splice(0));
+    }
+    await Promise.all(operations);
+    const last = await service.start();
+    clearInterval(sampler);
+    expect(peak).toBeLessThanOrEqual(1);
+    expect(pids.size).toBe(500);
+    expect(groups()).toBe(1);
+    expect(last.listenerCount()).toBeLessThanOrEqual(1);
+    expect(service.listenerCount()).toBe(baseline.service);
+    expect(process.listenerCount('exit')).toBe(baseline.exit);
+    expect(process.listenerCount('SIGTERM')).toBe(baseline.sigterm);
+    await service.stop();
+    expect(alive(mark)).toBe(0);
+  }, 120_000);
+
+  it('should sample resource use and restart a child over its RSS limit', async () => {
+    const m = manager({ sampleIntervalMs: 100 });
+    const service = m.register('hog', {
+      ...node('hog.mjs', '150'),
+      limits: { maxRssBytes: 100 * 1024 * 1024 },
+    });
+    const exceeded: Array<ServiceEvents['limit-exceeded']> = [];
+    const samples: number[] = [];
+    service.on('limit-exceeded', (event) => exceeded.push(event));
+    m.on('process-sample', ({ id, rssBytes }) => id === 'hog' && samples.push(rssBytes));
+    const first = await service.start();
+    await waitFor(() => exceeded.length > 0 && service.child !== undefined && service.child !== first, {
+      timeoutMs: 15_000,
+    });
+    expect(exceeded[0]).toMatchObject({ id: 'hog', limit: 'maxRssBytes', max: 100 * 1024 * 1024 });
+    expect(exceeded[0]?.value).toBeGreaterThan(100 * 1024 * 1024);
+    expect(Math.max(...samples)).toBeGreaterThan(100 * 1024 * 1024);
+    expect(service.restarts).toBeGreaterThanOrEqual(1);
+    await service.stop();
+  });
+
+  it('should stop an idle service and start it again on demand', async () => {
+    const mark = marker();
+    const m = manager();
+    const service = m.register('idle', { ...node('sleeper.mjs', mark), idleTimeoutMs: 150 });
+    const idle: number[] = [];
+    service.on('idle-stop', ({ idleMs }) => idle.push(idleMs));
+    await service.start();
+    await waitFor(() => service.state === 'stopped' && alive(mark) === 0, { timeoutMs: 5000 });
+    expect(idle[0]).toBeGreaterThanOrEqual(150);
+    await service.start();
+    expect(alive(mark)).toBe(1);
+  });
+});
+
+/** Runs test/fixtures/owner.mjs (a process with a manager and live children) and reads its child pids. */
+async function owner(mode: string, stateDir: string, count: number, mark: string, script = 'stubborn.mjs') {
+  const proc = spawn(
+    process.execPath,
+    [fixture('owner.mjs'), mode, stateDir, String(count), mark, fixture(script)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await waitFor(() => output.includes('\n'), { timeoutMs: 15_000 });
+  const { pids } = JSON.parse(output) as { pids: number[] };
+  return { proc, pids, exited };
+}
+
+describe('crash recovery and exit', () => {
+  it('should reap every child of a SIGKILLed owner at the next start', async () => {
+    const mark = marker();
+    const stateDir = tempDir();
+    const { proc, pids, exited } = await owner('wait', stateDir, 5, mark);
+    expect(pids.every(isAlive)).toBe(true);
+    proc.kill('SIGKILL');
+    await exited;
+    // The children ignore stdin EOF and SIGTERM: they survive their owner.
+    expect(alive(mark)).toBe(5);
+    const next = manager({ stateDir });
+    const reaped = await next.reapLeftovers();
+    expect(reaped.sort()).toEqual([...pids].sort());
+    await waitFor(() => alive(mark) === 0, { timeoutMs: 5000 });
+    expect(processesMatching(mark)).toEqual([]);
+  }, 30_000);
+
+  it.each([
+    ['a normal exit', 'exit'],
+    ['an uncaught error', 'throw'],
+  ])('should stop its children on %s', async (_name, mode) => {
+    const mark = marker();
+    const { pids, exited } = await owner(mode, tempDir(), 3, mark, 'sleeper.mjs');
+    const result = await exited;
+    expect(result.code).toBe(mode === 'exit' ? 0 : 1);
+    await waitFor(() => alive(mark) === 0, { timeoutMs: 3000 });
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('should stop its children on SIGTERM and still die from the signal', async () => {
+    const mark = marker();
+    const { proc, pids, exited } = await owner('wait', tempDir(), 3, mark, 'sleeper.mjs');
+    proc.kill('SIGTERM');
+    expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(alive(mark)).toBe(0);
+  });
+});
