@@ -1,3 +1,35 @@
-// Placeholder: @mimo-mcp/client is built by issue #5. It deliberately exports nothing yet, so no one can
-// depend on an API that does not exist.
-export {};
+export { createInMemoryTransportPair, type Transport } from '@mimo-mcp/protocol-parser';
+export { ClientError, type ClientErrorCode } from './errors.js';
+export {
+  type GatewayConfig,
+  GatewayConfigSchema,
+  type HttpSkillConfig,
+  loadGatewayConfig,
+  parseGatewayConfig,
+  type ResolvedGatewayConfig,
+  type SkillConfig,
+  SkillConfigSchema,
+  type StdioSkillConfig,
+} from './gateway/config.js';
+export {
+  createSkillGateway,
+  GATEWAY_META_KEY,
+  type GatewayTool,
+  type ReloadResult,
+  type SkillGateway,
+  type SkillGatewayEvents,
+  type SkillGatewayOptions,
+} from './gateway/gateway.js';
+export { EXPOSED_NAME_PATTERN, exposedName, exposedUri, NameRegistry, resolveUri } from './gateway/names.js';
+export type { SkillDefaults, SkillHealth, SkillStatus } from './gateway/skill.js';
+export {
+  type CallOptions,
+  McpClient,
+  type McpClientEvents,
+  type McpClientOptions,
+  type ServerDescription,
+  toClientError,
+  type VersionNegotiation,
+} from './mcp-client.js';
+export { createHttpTransport, type HttpTransportOptions } from './transports/http.js';
+export { createStdioTransport, type StdioPipes } from './transports/stdio.js';

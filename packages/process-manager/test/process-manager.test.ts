@@ -260,6 +260,58 @@ describe('services', () => {
     await service.stop();
   });
 
+  it('should start the backoff afresh after a stable run, and grow it for quick crashes', async () => {
+    const m = manager();
+    const delaysFor = async (runMs: string, stableAfterMs: number) => {
+      const service = m.register(`stable-${runMs}-${stableAfterMs}`, {
+        ...node('crasher.mjs', runMs),
+        restart: {
+          initialDelayMs: 40,
+          factor: 3,
+          maxDelayMs: 5000,
+          jitter: 0,
+          stableAfterMs,
+          crashLoop: { maxCrashes: 10, windowMs: 60_000 },
+        },
+      });
+      const delays: number[] = [];
+      service.on('restart-scheduled', ({ delayMs }) => delays.push(delayMs));
+      await service.start();
+      await waitFor(() => delays.length >= 3, { timeoutMs: 15_000 });
+      await service.stop();
+      return delays.slice(0, 3);
+    };
+    // Runs of 300 ms are stable when stableAfterMs is 150: every crash restarts after the initial delay.
+    expect(await delaysFor('300', 150)).toEqual([40, 40, 40]);
+    // Quick crashes never reach stability: the delay grows.
+    expect(await delaysFor('20', 10_000)).toEqual([40, 120, 360]);
+  });
+
+  it('should wait for a ready check, report ready, and treat a failed check as a crash', async () => {
+    const m = manager();
+    const ready: number[] = [];
+    const good = m.register('checked', {
+      ...node('sleeper.mjs', marker()),
+      readyCheck: (child) =>
+        waitFor(() => child.stderrTail().includes('ready'), { timeoutMs: 5000 }).then(() => undefined),
+    });
+    good.on('ready', ({ durationMs }) => ready.push(durationMs));
+    const child = await good.start();
+    expect(child.stderrTail()).toContain('ready');
+    expect(ready).toHaveLength(1);
+    const bad = m.register('never-ready', {
+      ...node('sleeper.mjs', marker()),
+      readyCheck: async () => {
+        throw new Error('no banner');
+      },
+      restart: { initialDelayMs: 10_000 },
+    });
+    const error = await failure(() => bad.start());
+    expect(error.code).toBe('SPAWN_FAILED');
+    expect(error.message).toContain('no banner');
+    await waitFor(() => bad.state === 'backoff');
+  });
+
   it('should keep exactly one live child through 500 rapid stop/start cycles, leaking no listeners', async () => {
     const mark = marker();
     const m = manager({ allowedCommands: ['sh'] });

@@ -19,6 +19,14 @@ export interface ServiceSpec extends ProcessSpec {
   idleTimeoutMs?: number;
   /** Grace periods of the stop sequence. */
   stop?: StopOptions;
+  /**
+   * Resolves when a new child is ready to work (e.g. it printed a banner, or answered a handshake);
+   * `start()` resolves after it and `ready` is emitted. A rejection stops the child and counts as a crash.
+   * @default ready as soon as the operating system started the process
+   */
+  readyCheck?: (child: ManagedChild, signal: AbortSignal) => Promise<void>;
+  /** Longest wait for `readyCheck`. @default 30000 */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -30,6 +38,8 @@ export type ServiceState = 'stopped' | 'starting' | 'running' | 'backoff' | 'sto
 
 export interface ServiceEvents extends Record<string, unknown> {
   spawn: { id: string; pid: number; child: ManagedChild; restarts: number };
+  /** The child passed its `readyCheck` (or, without one, right after `spawn`). */
+  ready: { id: string; pid: number; durationMs: number };
   exit: ExitInfo & { id: string; pid: number };
   'restart-scheduled': { id: string; delayMs: number; attempt: number; crashesInWindow: number };
   'crash-loop': { id: string; crashes: number; windowMs: number; stderrTail: string };
@@ -63,6 +73,8 @@ export class Service {
 
   readonly #host: ServiceHost;
   readonly #stopOptions: StopOptions;
+  readonly #readyCheck: ServiceSpec['readyCheck'];
+  readonly #readyTimeoutMs: number;
   readonly #events = new Listeners<ServiceEvents>();
   readonly #crashes = new CrashWindow();
   #state: ServiceState = 'stopped';
@@ -76,7 +88,7 @@ export class Service {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastActivity = 0;
   #consecutive = 0;
-  #pendingLimit = false;
+  #forcedCrash = false;
   #lastSample: { at: number; cpuMs: number } | undefined;
 
   /** @internal use `ProcessManager.register` */
@@ -100,6 +112,8 @@ export class Service {
     this.limits = options.limits ?? {};
     this.idleTimeoutMs = options.idleTimeoutMs;
     this.#stopOptions = options.stop ?? {};
+    this.#readyCheck = options.readyCheck;
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     this.#host = host;
   }
 
@@ -189,7 +203,7 @@ export class Service {
         ? Math.max(0, ((cpuMs - previous.cpuMs) / (at - previous.at)) * 100)
         : undefined;
     const child = this.#child;
-    if (!child?.running || child.stopping || this.#pendingLimit) return { cpuPercent };
+    if (!child?.running || child.stopping || this.#forcedCrash) return { cpuPercent };
     const { maxRssBytes, maxCpuPercent } = this.limits;
     let exceeded: ServiceEvents['limit-exceeded'] | undefined;
     if (maxRssBytes !== undefined && rssBytes > maxRssBytes) {
@@ -204,7 +218,7 @@ export class Service {
       };
     }
     if (exceeded) {
-      this.#pendingLimit = true;
+      this.#forcedCrash = true;
       this.#emit('limit-exceeded', exceeded);
       // Over a limit counts as a crash: the restart policy (and crash-loop detection) takes it from here.
       void child.stop(this.#stopOptions);
@@ -236,7 +250,7 @@ export class Service {
       throw error;
     }
     this.#child = child;
-    this.#pendingLimit = false;
+    this.#forcedCrash = false;
     this.#lastSample = undefined;
     const stderr = child.on('stderr-line', ({ line, truncated }) =>
       this.#emit('stderr-line', { id: this.id, pid: child.pid, line, truncated }),
@@ -249,6 +263,27 @@ export class Service {
     this.#armStable();
     this.#armIdle();
     this.#emit('spawn', { id: this.id, pid: child.pid, child, restarts: this.restarts });
+    if (this.#readyCheck) {
+      const readySignal = AbortSignal.any([
+        AbortSignal.timeout(this.#readyTimeoutMs),
+        ...(signal ? [signal] : []),
+      ]);
+      try {
+        await this.#readyCheck(child, readySignal);
+      } catch (error) {
+        // Not ready: the child goes, and the restart policy treats it as a crash.
+        this.#forcedCrash = true;
+        void child.stop(this.#stopOptions);
+        throw new ProcessError(
+          'SPAWN_FAILED',
+          `Service ${JSON.stringify(this.id)} did not become ready: ${(error as Error)?.message ?? error}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    this.#emit('ready', { id: this.id, pid: child.pid, durationMs: Date.now() - child.startedAt });
     return child;
   }
 
@@ -264,8 +299,8 @@ export class Service {
     clearTimeout(this.#idleTimer);
     this.#emit('exit', { ...info, id: this.id, pid: child.pid });
     if (child !== this.#child) return;
-    const crashed = !info.requested || this.#pendingLimit;
-    this.#pendingLimit = false;
+    const crashed = !info.requested || this.#forcedCrash;
+    this.#forcedCrash = false;
     if (!crashed) return;
     if (!this.policy) {
       this.#setState('stopped');

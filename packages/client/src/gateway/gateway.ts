@@ -1,0 +1,445 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import {
+  createProcessManager,
+  type ProcessManager,
+  type ProcessManagerOptions,
+} from '@mimo-mcp/process-manager';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Implementation,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool,
+} from '@mimo-mcp/protocol-parser';
+import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { ClientError } from '../errors.js';
+import type { CallOptions } from '../mcp-client.js';
+import {
+  type GatewayConfig,
+  loadGatewayConfig,
+  parseGatewayConfig,
+  type ResolvedGatewayConfig,
+  type SkillConfig,
+} from './config.js';
+import { exposedUri, NameRegistry, resolveUri } from './names.js';
+import { Skill, type SkillDefaults, type SkillEvents, type SkillHealth, type SkillStatus } from './skill.js';
+
+export interface SkillGatewayOptions {
+  /** The configuration (the `mcpServers` shape), or the path of a JSON file holding it. */
+  config: GatewayConfig | string;
+  /** Reload when the configuration file changes. @default true when `config` is a path */
+  watch?: boolean;
+  /** The process manager to start stdio skills with. @default one created from `processManagerOptions`, closed with the gateway */
+  processManager?: ProcessManager;
+  processManagerOptions?: ProcessManagerOptions;
+  /** Sent to skills as `clientInfo`. @default { name: 'mimo-gateway', version: '0.1.0' } */
+  clientInfo?: Implementation;
+  /** Defaults for every skill (each skill's own options win). */
+  defaults?: Partial<Omit<SkillDefaults, 'clientInfo'>> & {
+    /** @default 'lazy' */
+    startup?: 'lazy' | 'eager';
+  };
+}
+
+/** A tool as the gateway exposes it: the prefixed name, and where it comes from in `_meta`. */
+export type GatewayTool = Tool & { _meta: Record<string, unknown> };
+
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  unchanged: string[];
+}
+
+export interface SkillGatewayEvents extends Record<string, unknown> {
+  /** The exposed tools (or prompts or resources) changed: once per change, once per reload. */
+  'tools-changed': { reason: 'skill-catalog' | 'reload' | 'skill-removed'; skills: string[] };
+  'skill-health': SkillEvents['health-change'];
+  'skill-log': SkillEvents['log'];
+  'skill-stderr': SkillEvents['stderr-line'];
+  'config-reloaded': ReloadResult & { durationMs: number };
+  /** A changed configuration file was invalid; the previous configuration stays in force. */
+  'config-invalid': { error: ClientError };
+  /** A skill's tool could not be exposed because its name collides with another's. */
+  'name-collision': { skill: string; name: string };
+}
+
+/** Where the gateway records an exposed tool's origin, in `tool._meta`. */
+export const GATEWAY_META_KEY = 'io.github.mimo-mcp/gateway';
+
+/**
+ * Many MCP servers ("skills") behind one surface. See {@link createSkillGateway}.
+ */
+export interface SkillGateway extends AsyncDisposable {
+  /** Starts eager skills and discovers the catalogs of lazy ones (then stops them again). Skills that fail stay visible with their health. */
+  start(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Every exposed tool, `<skill>__<tool>`, in a stable order (skills by name, tools in upstream order). */
+  listTools(): GatewayTool[];
+  /**
+   * Calls an exposed tool: starts its skill if needed (bounded by the call's timeout), then runs the call
+   * through the skill's bulkhead, breaker and timeout.
+   * @throws {ClientError} `UNKNOWN_NAME`, `SKILL_UNAVAILABLE`, `TIMEOUT`, `ABORTED`, `REMOTE_ERROR`, `CONNECT_FAILED`
+   */
+  callTool(name: string, args?: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  /** The skill and upstream tool behind an exposed name. */
+  resolveTool(name: string): { skill: string; tool: string } | undefined;
+  listPrompts(): Prompt[];
+  getPrompt(name: string, args?: Record<string, string>, options?: CallOptions): Promise<GetPromptResult>;
+  /** Resources with URIs rewritten to `mimo-skill://<skill>/<original>`. */
+  listResources(): Resource[];
+  readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult>;
+  skills(): SkillStatus[];
+  restartSkill(name: string, options?: { signal?: AbortSignal }): Promise<void>;
+  stopSkill(name: string): Promise<void>;
+  /** Applies a new configuration (or re-reads the file): only added, removed or changed skills are touched. */
+  reload(config?: GatewayConfig): Promise<ReloadResult>;
+  on<E extends keyof SkillGatewayEvents>(
+    event: E,
+    listener: (payload: SkillGatewayEvents[E]) => void,
+  ): Disposable;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a skill gateway from an `mcpServers` configuration: each stdio skill runs through the process
+ * manager (allow-listed, in its own process group, restarted with backoff), each HTTP skill through the
+ * Streamable HTTP transport; their tools are exposed as `<skill>__<tool>` names that always match
+ * `^[a-zA-Z0-9_-]{1,64}$`; every skill has its own circuit breaker, bulkhead and timeout.
+ *
+ * @throws {ClientError} `INVALID_CONFIG`
+ * @example
+ * const gateway = await createSkillGateway({ config: 'mcp.json' });
+ * await gateway.start();
+ * const result = await gateway.callTool('filesystem__read_file', { path: '/tmp/notes.txt' });
+ */
+export async function createSkillGateway(options: SkillGatewayOptions): Promise<SkillGateway> {
+  const path = typeof options.config === 'string' ? options.config : undefined;
+  const config = path ? await loadGatewayConfig(path) : parseGatewayConfig(options.config);
+  return new Gateway(options, config, path);
+}
+
+/** A canonical JSON form (sorted keys) to compare configurations. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : item,
+  );
+}
+
+class Gateway implements SkillGateway {
+  readonly #path: string | undefined;
+  readonly #defaults: SkillDefaults & { startup: 'lazy' | 'eager' };
+  readonly #manager: ProcessManager;
+  readonly #ownsManager: boolean;
+  readonly #events = new Listeners<SkillGatewayEvents>();
+  readonly #skills = new Map<string, { skill: Skill; subscriptions: Disposable[] }>();
+  #tools = new NameRegistry();
+  #prompts = new NameRegistry();
+  #exposedTools: GatewayTool[] = [];
+  #exposedPrompts: Prompt[] = [];
+  #exposedResources: Resource[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #reloading = false;
+  #watcher: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: SkillGatewayOptions, config: ResolvedGatewayConfig, path: string | undefined) {
+    this.#path = path;
+    const defaults = options.defaults ?? {};
+    this.#defaults = {
+      timeoutMs: defaults.timeoutMs ?? 60_000,
+      connectTimeoutMs: defaults.connectTimeoutMs ?? 30_000,
+      maxConcurrency: defaults.maxConcurrency ?? 16,
+      breakerThreshold: defaults.breakerThreshold ?? 5,
+      breakerHalfOpenAfterMs: defaults.breakerHalfOpenAfterMs ?? 30_000,
+      startup: defaults.startup ?? 'lazy',
+      clientInfo: options.clientInfo ?? { name: 'mimo-gateway', version: '0.1.0' },
+    };
+    this.#ownsManager = options.processManager === undefined;
+    this.#manager = options.processManager ?? createProcessManager(options.processManagerOptions);
+    for (const [name, skillConfig] of Object.entries(config.mcpServers)) this.#add(name, skillConfig);
+    this.#rebuild();
+    if (path && (options.watch ?? true)) this.#watch(path);
+  }
+
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#assertOpen();
+    // What a crashed earlier run left behind goes before anything new starts.
+    await this.#manager.reapLeftovers();
+    await Promise.all(
+      [...this.#skills.values()].map(async ({ skill }) => {
+        if (skill.config.disabled) return;
+        const eager = (skill.config.startup ?? this.#defaults.startup) === 'eager';
+        try {
+          await skill.ensureReady(options.signal);
+          // A lazy skill was only started to learn its catalog.
+          if (!eager) await skill.stop();
+        } catch {
+          // The skill's health and lastError say what went wrong; the gateway serves the others.
+        }
+      }),
+    );
+  }
+
+  listTools(): GatewayTool[] {
+    return this.#exposedTools;
+  }
+
+  resolveTool(name: string): { skill: string; tool: string } | undefined {
+    const pair = this.#tools.resolve(name);
+    return pair ? { skill: pair.skill, tool: pair.name } : undefined;
+  }
+
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
+    this.#assertOpen();
+    const pair = this.#tools.resolve(name);
+    const entry = pair ? this.#skills.get(pair.skill) : undefined;
+    if (!pair || !entry)
+      throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
+    return entry.skill.callTool(pair.name, args, options);
+  }
+
+  listPrompts(): Prompt[] {
+    return this.#exposedPrompts;
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
+    this.#assertOpen();
+    const pair = this.#prompts.resolve(name);
+    const entry = pair ? this.#skills.get(pair.skill) : undefined;
+    if (!pair || !entry)
+      throw new ClientError('UNKNOWN_NAME', `No prompt named ${JSON.stringify(name)} is exposed`);
+    return entry.skill.getPrompt(pair.name, args, options);
+  }
+
+  listResources(): Resource[] {
+    return this.#exposedResources;
+  }
+
+  async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    this.#assertOpen();
+    const target = resolveUri(uri);
+    const entry = target ? this.#skills.get(target.skill) : undefined;
+    if (!target || !entry)
+      throw new ClientError('UNKNOWN_NAME', `No resource ${JSON.stringify(uri)} is exposed`);
+    const result = await entry.skill.readResource(target.uri, options);
+    return {
+      ...result,
+      contents: result.contents.map((content) => ({
+        ...content,
+        uri: exposedUri(target.skill, content.uri),
+      })),
+    };
+  }
+
+  skills(): SkillStatus[] {
+    return [...this.#skills.values()]
+      .map(({ skill }) => skill.status())
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async restartSkill(name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#skill(name).restart(options.signal);
+  }
+
+  async stopSkill(name: string): Promise<void> {
+    await this.#skill(name).stop();
+  }
+
+  reload(config?: GatewayConfig): Promise<ReloadResult> {
+    return this.#serial(async () => {
+      this.#assertOpen();
+      const started = Date.now();
+      const next =
+        config !== undefined
+          ? parseGatewayConfig(config)
+          : this.#path
+            ? await loadGatewayConfig(this.#path)
+            : undefined;
+      if (!next)
+        throw new ClientError(
+          'INVALID_ARGUMENT',
+          'reload() needs a configuration: the gateway was not created from a file',
+        );
+      const result: ReloadResult = { added: [], removed: [], restarted: [], unchanged: [] };
+      this.#reloading = true;
+      try {
+        for (const [name, { skill }] of [...this.#skills]) {
+          const wanted = next.mcpServers[name];
+          if (!wanted) {
+            await this.#remove(name);
+            result.removed.push(name);
+          } else if (canonical(wanted) !== canonical(skill.config)) {
+            const wasRunning = skill.health === 'ready' || skill.health === 'starting';
+            await this.#remove(name);
+            const replacement = this.#add(name, wanted);
+            result.restarted.push(name);
+            if (wasRunning || (wanted.startup ?? this.#defaults.startup) === 'eager') {
+              await replacement.ensureReady().catch(() => {});
+            }
+          } else {
+            result.unchanged.push(name);
+          }
+        }
+        for (const [name, wanted] of Object.entries(next.mcpServers)) {
+          if (this.#skills.has(name)) continue;
+          const added = this.#add(name, wanted);
+          result.added.push(name);
+          if (!wanted.disabled && (wanted.startup ?? this.#defaults.startup) === 'eager') {
+            await added.ensureReady().catch(() => {});
+          }
+        }
+      } finally {
+        this.#reloading = false;
+      }
+      const changed = [...result.added, ...result.removed, ...result.restarted];
+      this.#rebuild();
+      if (changed.length > 0)
+        this.#events.emit('tools-changed', { reason: 'reload', skills: changed.sort() });
+      this.#events.emit('config-reloaded', { ...result, durationMs: Date.now() - started });
+      return result;
+    });
+  }
+
+  on<E extends keyof SkillGatewayEvents>(
+    event: E,
+    listener: (payload: SkillGatewayEvents[E]) => void,
+  ): Disposable {
+    return this.#events.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher?.close();
+    clearTimeout(this.#debounce);
+    await Promise.all([...this.#skills.keys()].map((name) => this.#remove(name)));
+    if (this.#ownsManager) await this.#manager.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #add(name: string, config: SkillConfig): Skill {
+    const skill = new Skill(name, config, this.#defaults, this.#manager);
+    const subscriptions = [
+      skill.on('health-change', (event) => this.#events.emit('skill-health', event)),
+      skill.on('log', (event) => this.#events.emit('skill-log', event)),
+      skill.on('stderr-line', (event) => this.#events.emit('skill-stderr', event)),
+      skill.on('catalog-change', ({ skill: changed }) => {
+        if (this.#reloading) return;
+        const before = canonical([this.#exposedTools, this.#exposedPrompts, this.#exposedResources]);
+        this.#rebuild();
+        if (canonical([this.#exposedTools, this.#exposedPrompts, this.#exposedResources]) !== before) {
+          this.#events.emit('tools-changed', { reason: 'skill-catalog', skills: [changed] });
+        }
+      }),
+    ];
+    this.#skills.set(name, { skill, subscriptions });
+    return skill;
+  }
+
+  async #remove(name: string): Promise<void> {
+    const entry = this.#skills.get(name);
+    if (!entry) return;
+    this.#skills.delete(name);
+    for (const subscription of entry.subscriptions) subscription.dispose();
+    await entry.skill.close();
+  }
+
+  /** Rebuilds the exposed lists and name maps from every skill's last catalog, in a stable order. */
+  #rebuild(): void {
+    const tools = new NameRegistry();
+    const prompts = new NameRegistry();
+    const exposedTools: GatewayTool[] = [];
+    const exposedPrompts: Prompt[] = [];
+    const exposedResources: Resource[] = [];
+    for (const name of [...this.#skills.keys()].sort()) {
+      const { skill } = this.#skills.get(name) as { skill: Skill };
+      const catalog = skill.catalog;
+      if (!catalog || skill.config.disabled) continue;
+      for (const tool of catalog.tools) {
+        const exposed = tools.add(name, tool.name);
+        if (!exposed) {
+          this.#events.emit('name-collision', { skill: name, name: tool.name });
+          continue;
+        }
+        exposedTools.push({
+          ...tool,
+          name: exposed,
+          _meta: { ...tool._meta, [GATEWAY_META_KEY]: { skill: name, tool: tool.name } },
+        });
+      }
+      for (const prompt of catalog.prompts) {
+        const exposed = prompts.add(name, prompt.name);
+        if (!exposed) {
+          this.#events.emit('name-collision', { skill: name, name: prompt.name });
+          continue;
+        }
+        exposedPrompts.push({ ...prompt, name: exposed });
+      }
+      for (const resource of catalog.resources) {
+        exposedResources.push({ ...resource, uri: exposedUri(name, resource.uri) });
+      }
+    }
+    this.#tools = tools;
+    this.#prompts = prompts;
+    this.#exposedTools = exposedTools;
+    this.#exposedPrompts = exposedPrompts;
+    this.#exposedResources = exposedResources;
+  }
+
+  #watch(path: string): void {
+    try {
+      // The directory, not the file: editors often replace the file (a new inode) instead of writing it.
+      const file = basename(path);
+      this.#watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+        if (changed !== null && changed !== file) return;
+        clearTimeout(this.#debounce);
+        // Editors write in several steps; one reload after the burst.
+        this.#debounce = setTimeout(() => {
+          this.reload().catch((error: unknown) => {
+            if (ClientError.isInstance(error) && error.code === 'INVALID_CONFIG') {
+              this.#events.emit('config-invalid', { error });
+            }
+          });
+        }, 150);
+        this.#debounce.unref();
+      });
+    } catch {
+      // Watching is a convenience; reload() still works.
+    }
+  }
+
+  #skill(name: string): Skill {
+    const entry = this.#skills.get(name);
+    if (!entry) throw new ClientError('UNKNOWN_NAME', `No skill named ${JSON.stringify(name)}`);
+    return entry.skill;
+  }
+
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(operation, operation);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClientError('CLOSED', 'The gateway is closed');
+  }
+}
+
+export type { SkillHealth, SkillStatus };

@@ -1,0 +1,548 @@
+import type { ManagedChild, ProcessManager, Service } from '@mimo-mcp/process-manager';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Implementation,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool,
+} from '@mimo-mcp/protocol-parser';
+import {
+  bulkhead,
+  type CircuitBreakerPolicy,
+  type CircuitBreakerSnapshot,
+  circuitBreaker,
+  consecutiveBreaker,
+  type Disposable,
+  Listeners,
+  type Policy,
+  ResilienceError,
+  retry,
+  timeout,
+  wrap,
+} from '@mimo-mcp/resilience';
+import { ClientError } from '../errors.js';
+import { type CallOptions, McpClient, type ServerDescription } from '../mcp-client.js';
+import { createHttpTransport } from '../transports/http.js';
+import { createStdioTransport } from '../transports/stdio.js';
+import { isStdioSkill, type SkillConfig, toolAllowed } from './config.js';
+
+/**
+ * `stopped`: not running (lazy and not started yet, idle, or stopped); `starting`: being started or
+ * connected; `ready`: a `tools/list` succeeded since the last (re)start; `degraded`: restarting after a
+ * crash, or its circuit is testing recovery (half-open); `circuit-open`: calls are refused until the
+ * breaker lets one through; `crash-loop`: crashed too often, not restarted; `disabled` by configuration.
+ */
+export type SkillHealth =
+  | 'stopped'
+  | 'starting'
+  | 'ready'
+  | 'degraded'
+  | 'circuit-open'
+  | 'crash-loop'
+  | 'disabled';
+
+export interface SkillDefaults {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxConcurrency: number;
+  breakerThreshold: number;
+  breakerHalfOpenAfterMs: number;
+  clientInfo: Implementation;
+}
+
+export interface SkillStatus {
+  name: string;
+  health: SkillHealth;
+  transport: 'stdio' | 'http';
+  pid: number | undefined;
+  protocol: { era: string; version: string } | undefined;
+  server: Implementation | undefined;
+  tools: number;
+  restarts: number;
+  breaker: CircuitBreakerSnapshot;
+  inFlight: number;
+  lastError: string | undefined;
+}
+
+export interface SkillEvents extends Record<string, unknown> {
+  'health-change': { skill: string; from: SkillHealth; to: SkillHealth };
+  /** The skill's tools, prompts or resources changed (after a (re)start or a list_changed). */
+  'catalog-change': { skill: string };
+  log: { skill: string; level: string; data: unknown };
+  'stderr-line': { skill: string; line: string };
+}
+
+interface Catalog {
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+}
+
+/** Marks failures that happened before the request reached the skill (safe to retry). */
+const beforeSend = new WeakSet<object>();
+
+/** Errors that say the skill is unwell (they count against its breaker); a bad request or a tool error does not. */
+function isInfrastructureFailure(error: unknown): boolean {
+  // A timeout from the policy means the skill did not answer; a full bulkhead or the caller's abort does not.
+  if (ResilienceError.isInstance(error)) return error.code === 'TIMEOUT';
+  if (!ClientError.isInstance(error)) return true;
+  switch (error.code) {
+    case 'TIMEOUT':
+    case 'NOT_CONNECTED':
+    case 'CONNECT_FAILED':
+    case 'PROTOCOL_VIOLATION':
+      return true;
+    case 'REMOTE_ERROR':
+      return (
+        error.remoteCode === -32603 ||
+        (error.remoteCode !== undefined && error.remoteCode <= -32000 && error.remoteCode >= -32099)
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * One upstream MCP server behind the gateway: its process (through the process manager) or URL, its
+ * client, its catalog, and its protection (circuit breaker, bulkhead, timeout). @internal
+ */
+export class Skill {
+  readonly name: string;
+  readonly config: SkillConfig;
+  readonly #defaults: SkillDefaults;
+  readonly #manager: ProcessManager | undefined;
+  readonly #events = new Listeners<SkillEvents>();
+  readonly #breaker: CircuitBreakerPolicy;
+  readonly #bulkhead: ReturnType<typeof bulkhead>;
+  readonly #service: Service | undefined;
+  readonly #subscriptions: Disposable[] = [];
+  #client: McpClient | undefined;
+  #connecting: Promise<McpClient> | undefined;
+  #catalog: Catalog | undefined;
+  #health: SkillHealth;
+  #lastError: string | undefined;
+  #closed = false;
+  /** Bumped on every (re)connect, so stale callbacks of an old client are ignored. */
+  #generation = 0;
+  /** Learned once: a server that exits on the `server/discover` probe is legacy; later starts skip the probe. */
+  #legacyOnly = false;
+
+  constructor(
+    name: string,
+    config: SkillConfig,
+    defaults: SkillDefaults,
+    manager: ProcessManager | undefined,
+  ) {
+    this.name = name;
+    this.config = config;
+    this.#defaults = defaults;
+    this.#manager = manager;
+    this.#health = config.disabled ? 'disabled' : 'stopped';
+    this.#breaker = circuitBreaker({
+      name,
+      breaker: consecutiveBreaker(defaults.breakerThreshold),
+      halfOpenAfterMs: defaults.breakerHalfOpenAfterMs,
+      shouldCount: isInfrastructureFailure,
+    });
+    this.#breaker.on('state-change', () => this.#refreshHealth());
+    const concurrency = config.maxConcurrency ?? defaults.maxConcurrency;
+    this.#bulkhead = bulkhead({ maxConcurrent: concurrency, maxQueued: concurrency * 4 });
+    if (isStdioSkill(config) && !config.disabled) {
+      if (!manager) throw new ClientError('INVALID_ARGUMENT', `Skill ${name} needs a process manager`);
+      this.#service = manager.register(`skill:${name}`, {
+        command: config.command,
+        ...(config.args ? { args: config.args } : {}),
+        ...(config.env ? { env: config.env } : {}),
+        ...(config.cwd ? { cwd: config.cwd } : {}),
+        ...(config.passEnv ? { passEnv: config.passEnv } : {}),
+        ...(config.idleTimeoutMs ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
+        ...(config.maxRssBytes ? { limits: { maxRssBytes: config.maxRssBytes } } : {}),
+        ...(config.restart === false
+          ? { restart: false as const }
+          : config.restart
+            ? {
+                restart: {
+                  ...(config.restart.initialDelayMs !== undefined
+                    ? { initialDelayMs: config.restart.initialDelayMs }
+                    : {}),
+                  ...(config.restart.maxDelayMs !== undefined
+                    ? { maxDelayMs: config.restart.maxDelayMs }
+                    : {}),
+                  crashLoop: {
+                    maxCrashes: config.restart.maxCrashes ?? 5,
+                    windowMs: config.restart.windowMs ?? 60_000,
+                  },
+                },
+              }
+            : {}),
+      });
+      const service = this.#service;
+      this.#subscriptions.push(
+        service.on('state-change', () => this.#refreshHealth()),
+        service.on('stderr-line', ({ line }) => this.#events.emit('stderr-line', { skill: name, line })),
+        // A restart after a crash gets a fresh handshake and catalog at once, so the skill is ready again.
+        service.on('spawn', ({ child, restarts }) => {
+          if (restarts > 0 && !this.#closed) void this.#connectTo(child).catch(() => {});
+        }),
+        service.on('exit', () => {
+          this.#dropClient();
+        }),
+      );
+    }
+  }
+
+  get health(): SkillHealth {
+    return this.#health;
+  }
+
+  /** Tools, prompts and resources from the last successful listing (filtered by allow/deny). */
+  get catalog(): Catalog | undefined {
+    return this.#catalog;
+  }
+
+  on<E extends keyof SkillEvents>(event: E, listener: (payload: SkillEvents[E]) => void): Disposable {
+    return this.#events.on(event, listener);
+  }
+
+  status(): SkillStatus {
+    const server: ServerDescription | undefined = this.#client?.server;
+    return {
+      name: this.name,
+      health: this.#health,
+      transport: isStdioSkill(this.config) ? 'stdio' : 'http',
+      pid: this.#service?.child?.pid,
+      protocol: server ? { era: server.era, version: server.protocolVersion } : undefined,
+      server: server?.serverInfo,
+      tools: this.#catalog?.tools.length ?? 0,
+      restarts: this.#service?.restarts ?? 0,
+      breaker: this.#breaker.snapshot(),
+      inFlight: this.#bulkhead.stats().active,
+      lastError: this.#lastError,
+    };
+  }
+
+  /**
+   * Starts the skill if needed and resolves once it is ready (handshake done, catalog listed).
+   * @throws {ClientError} `SKILL_UNAVAILABLE`, `CONNECT_FAILED`, `TIMEOUT`, `ABORTED`
+   */
+  async ensureReady(signal?: AbortSignal): Promise<McpClient> {
+    this.#assertUsable();
+    const client = this.#client;
+    if (client?.connected && this.#catalog) return client;
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return signal ? raceSignal(this.#connecting, signal) : this.#connecting;
+  }
+
+  /**
+   * Calls one of the skill's tools through its bulkhead, breaker and timeout; retries only where it is safe
+   * (a read-only tool, or a failure before the request was sent).
+   */
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
+    this.#assertUsable();
+    const definition = this.#catalog?.tools.find((entry) => entry.name === tool);
+    const readOnly = definition?.annotations?.readOnlyHint === true;
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? Number.POSITIVE_INFINITY,
+      this.config.timeoutMs ?? this.#defaults.timeoutMs,
+    );
+    const policy = this.#policy(timeoutMs, readOnly);
+    this.#service?.touch();
+    try {
+      return await policy.execute(async ({ signal }) => {
+        let client: McpClient;
+        try {
+          client = await this.ensureReady(signal);
+        } catch (error) {
+          if (typeof error === 'object' && error !== null) beforeSend.add(error);
+          throw error;
+        }
+        return client.callTool(tool, args, { ...options, signal, timeoutMs });
+      }, options.signal);
+    } catch (error) {
+      throw this.#translate(error, `${this.name}/${tool}`);
+    } finally {
+      this.#service?.touch();
+    }
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string>,
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
+    return this.#simple(`${this.name}/${name}`, options, (client, signal, timeoutMs) =>
+      client.getPrompt(name, args, { ...options, signal, timeoutMs }),
+    );
+  }
+
+  async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.#simple(`${this.name} ${uri}`, options, (client, signal, timeoutMs) =>
+      client.readResource(uri, { ...options, signal, timeoutMs }),
+    );
+  }
+
+  /** Stops the skill's process (or HTTP connection). It starts again on the next call. */
+  async stop(): Promise<void> {
+    this.#dropClient();
+    await this.#service?.stop();
+    this.#refreshHealth();
+  }
+
+  /** Stops and starts the skill, resetting its breaker and crash-loop state. */
+  async restart(signal?: AbortSignal): Promise<void> {
+    this.#assertOpen();
+    await this.stop();
+    this.#breaker.reset();
+    if (this.#service) await this.#service.start({ resetCrashLoop: true, ...(signal ? { signal } : {}) });
+    await this.ensureReady(signal);
+  }
+
+  /** Stops everything and unregisters the process. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#dropClient();
+    for (const subscription of this.#subscriptions.splice(0)) subscription.dispose();
+    if (this.#service && this.#manager) await this.#manager.unregister(this.#service.id);
+    this.#setHealth('stopped');
+  }
+
+  #policy(timeoutMs: number, readOnly: boolean): Policy {
+    // Retry outermost: each attempt goes through the breaker and gets its own timeout. The timeout sits
+    // outside the bulkhead, which holds a slot until the call settles (see @mimo-mcp/resilience).
+    const retries = retry({
+      maxAttempts: 2,
+      initialDelayMs: 100,
+      maxDelayMs: 1000,
+      shouldRetry: (error) => (readOnly ? isInfrastructureFailure(error) : beforeSend.has(error as object)),
+    });
+    return wrap(retries, this.#breaker, timeout(timeoutMs), this.#bulkhead);
+  }
+
+  async #simple<T>(
+    what: string,
+    options: CallOptions,
+    run: (client: McpClient, signal: AbortSignal, timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    this.#assertUsable();
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? Number.POSITIVE_INFINITY,
+      this.config.timeoutMs ?? this.#defaults.timeoutMs,
+    );
+    this.#service?.touch();
+    try {
+      return await wrap(this.#breaker, timeout(timeoutMs), this.#bulkhead).execute(
+        async ({ signal }) => run(await this.ensureReady(signal), signal, timeoutMs),
+        options.signal,
+      );
+    } catch (error) {
+      throw this.#translate(error, what);
+    }
+  }
+
+  #translate(error: unknown, what: string): ClientError {
+    if (ResilienceError.isInstance(error)) {
+      const code =
+        error.code === 'TIMEOUT' ? 'TIMEOUT' : error.code === 'ABORTED' ? 'ABORTED' : 'SKILL_UNAVAILABLE';
+      const reason =
+        error.code === 'BREAKER_OPEN'
+          ? `its circuit is open after repeated failures (retry in ${Math.ceil(this.#breaker.snapshot().retryAfterMs / 1000)} s)`
+          : error.code === 'BULKHEAD_FULL'
+            ? `it is at its concurrency limit (maxConcurrency ${this.config.maxConcurrency ?? this.#defaults.maxConcurrency}) and its queue is full`
+            : error.message;
+      return new ClientError(
+        code,
+        code === 'SKILL_UNAVAILABLE'
+          ? `Skill ${this.name} cannot take ${what}: ${reason}`
+          : `${what}: ${reason}`,
+        {
+          cause: error,
+          ...(error.data ? { data: error.data } : {}),
+        },
+      );
+    }
+    if (ClientError.isInstance(error)) {
+      if (isInfrastructureFailure(error)) this.#lastError = error.message;
+      return error;
+    }
+    this.#lastError = (error as Error)?.message ?? String(error);
+    return new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} failed ${what}: ${this.#lastError}`, {
+      cause: error,
+    });
+  }
+
+  async #connect(): Promise<McpClient> {
+    const connectTimeoutMs = this.config.connectTimeoutMs ?? this.#defaults.connectTimeoutMs;
+    const signal = AbortSignal.timeout(connectTimeoutMs);
+    this.#setHealth('starting');
+    try {
+      if (this.#service) {
+        const child = await this.#service.start({ signal });
+        try {
+          return await this.#connectTo(child, signal);
+        } catch (error) {
+          if (!(ClientError.isInstance(error) && error.data?.closedDuringProbe) || this.#legacyOnly)
+            throw error;
+          // The server exited on the probe: it is a legacy server. Start it afresh (not a crash) and handshake.
+          this.#legacyOnly = true;
+          return await this.#connectTo(await this.#service.restart({ signal }), signal);
+        }
+      }
+      return await this.#connectTo(undefined, signal);
+    } catch (error) {
+      this.#lastError = (error as Error).message;
+      this.#refreshHealth();
+      if (ClientError.isInstance(error)) throw error;
+      const code = (error as { code?: string }).code;
+      throw new ClientError(
+        code === 'CRASH_LOOP' ||
+          code === 'TOO_MANY_PROCESSES' ||
+          code === 'QUEUE_TIMEOUT' ||
+          code === 'STOPPED' ||
+          code === 'CLOSED'
+          ? 'SKILL_UNAVAILABLE'
+          : 'CONNECT_FAILED',
+        `Skill ${this.name} could not start: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Handshake and catalog over a fresh client: for a new child, or the HTTP endpoint. */
+  async #connectTo(child: ManagedChild | undefined, signal?: AbortSignal): Promise<McpClient> {
+    const generation = ++this.#generation;
+    this.#dropClient(false);
+    const client = new McpClient({
+      clientInfo: this.#defaults.clientInfo,
+      versionNegotiation: this.#legacyOnly ? 'legacy' : (this.config.protocol ?? 'auto'),
+      requestTimeoutMs: this.config.timeoutMs ?? this.#defaults.timeoutMs,
+      connectTimeoutMs: this.config.connectTimeoutMs ?? this.#defaults.connectTimeoutMs,
+    });
+    const transport = child
+      ? createStdioTransport(child)
+      : createHttpTransport({
+          url: (this.config as { url: string }).url,
+          ...((this.config as { headers?: Record<string, string> }).headers
+            ? { headers: (this.config as { headers: Record<string, string> }).headers }
+            : {}),
+        });
+    try {
+      const server = await client.connect(transport, signal ? { signal } : {});
+      const catalog = await this.#list(client, server, signal);
+      if (generation !== this.#generation || this.#closed) {
+        await client.close();
+        throw new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} was restarted while connecting`);
+      }
+      this.#client = client;
+      this.#catalog = catalog;
+      this.#lastError = undefined;
+      client.on('tools-changed', () => void this.#relist(client, generation));
+      client.on('prompts-changed', () => void this.#relist(client, generation));
+      client.on('resources-changed', () => void this.#relist(client, generation));
+      client.on('log', ({ level, data }) => this.#events.emit('log', { skill: this.name, level, data }));
+      client.on('close', () => {
+        if (this.#client === client) this.#dropClient();
+      });
+      this.#refreshHealth();
+      this.#events.emit('catalog-change', { skill: this.name });
+      return client;
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  async #list(client: McpClient, server: ServerDescription, signal?: AbortSignal): Promise<Catalog> {
+    const options = signal ? { signal } : {};
+    const tools = server.capabilities.tools ? await client.listTools(options) : [];
+    const prompts = server.capabilities.prompts ? await client.listPrompts(options).catch(() => []) : [];
+    const resources = server.capabilities.resources
+      ? await client.listResources(options).catch(() => [])
+      : [];
+    return { tools: tools.filter((tool) => toolAllowed(this.config, tool.name)), prompts, resources };
+  }
+
+  async #relist(client: McpClient, generation: number): Promise<void> {
+    try {
+      const server = client.server;
+      if (!server) return;
+      const catalog = await this.#list(client, server);
+      if (generation !== this.#generation) return;
+      this.#catalog = catalog;
+      this.#events.emit('catalog-change', { skill: this.name });
+    } catch (error) {
+      this.#lastError = `re-listing after list_changed failed: ${(error as Error).message}`;
+    }
+  }
+
+  #dropClient(refresh = true): void {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) void client.close().catch(() => {});
+    if (refresh) this.#refreshHealth();
+  }
+
+  #refreshHealth(): void {
+    this.#setHealth(this.#currentHealth());
+  }
+
+  #currentHealth(): SkillHealth {
+    if (this.config.disabled) return 'disabled';
+    if (this.#closed) return 'stopped';
+    const breaker = this.#breaker.snapshot().state;
+    const service = this.#service?.state;
+    if (service === 'crash-loop') return 'crash-loop';
+    if (breaker === 'open' || breaker === 'isolated') return 'circuit-open';
+    if (service === 'backoff' || breaker === 'half-open') return 'degraded';
+    if (this.#client?.connected && this.#catalog) return 'ready';
+    if (this.#connecting || service === 'starting' || service === 'running') return 'starting';
+    return 'stopped';
+  }
+
+  #setHealth(to: SkillHealth): void {
+    const from = this.#health;
+    if (from === to) return;
+    this.#health = to;
+    this.#events.emit('health-change', { skill: this.name, from, to });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClientError('CLOSED', `Skill ${this.name} is closed`);
+  }
+
+  #assertUsable(): void {
+    this.#assertOpen();
+    if (this.config.disabled)
+      throw new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} is disabled in the configuration`);
+  }
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted)
+    return Promise.reject(
+      new ClientError('ABORTED', 'Aborted while the skill was starting', { cause: signal.reason }),
+    );
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(new ClientError('ABORTED', 'Aborted while the skill was starting', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
