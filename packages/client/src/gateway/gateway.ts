@@ -56,7 +56,7 @@ export interface ReloadResult {
 
 export interface SkillGatewayEvents extends Record<string, unknown> {
   /** The exposed tools (or prompts or resources) changed: once per change, once per reload. */
-  'tools-changed': { reason: 'skill-catalog' | 'reload' | 'skill-removed'; skills: string[] };
+  'tools-changed': { reason: 'skill-catalog' | 'reload'; skills: string[] };
   'skill-health': SkillEvents['health-change'];
   'skill-log': SkillEvents['log'];
   'skill-stderr': SkillEvents['stderr-line'];
