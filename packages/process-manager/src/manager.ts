@@ -317,6 +317,8 @@ class Manager implements ProcessManager {
     this.#assertOpen();
     if (signal?.aborted) throw new ProcessError('ABORTED', 'The spawn was aborted', { cause: signal.reason });
     await this.reapLeftovers();
+    // close() may have run while leftovers were reaped: it already failed the waiters it saw.
+    this.#assertOpen();
     await this.#acquire(signal);
     let child: ManagedChild;
     try {
