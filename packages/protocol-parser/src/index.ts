@@ -192,4 +192,15 @@ export {
   supportsBatching,
   unsupportedProtocolVersionError,
 } from './mcp/versions.js';
+export {
+  McpServer,
+  type McpServerEvents,
+  type McpServerOptions,
+  McpSession,
+  type PromptProvider,
+  type RequestScope,
+  type ResourceProvider,
+  type ToolCallScope,
+  type ToolProvider,
+} from './server/mcp-server.js';
 export { type Disposable, Emitter } from './util/emitter.js';
