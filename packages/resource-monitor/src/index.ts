@@ -1,3 +1,17 @@
-// Placeholder: @mimo-mcp/resource-monitor is built by issue #6. It deliberately exports nothing yet, so no one can
-// depend on an API that does not exist.
-export {};
+export {
+  BUILTIN_METRICS,
+  type ChildSample,
+  createResourceMonitor,
+  DEFAULT_THRESHOLDS,
+  type GaugeDefinition,
+  type ResourceMonitor,
+  type ResourceMonitorEvents,
+  type ResourceMonitorOptions,
+  type ResourceSnapshot,
+} from './monitor.js';
+export {
+  type Alert,
+  ThresholdEvaluator,
+  type ThresholdRule,
+  type ThresholdTransition,
+} from './thresholds.js';

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { type Alert, BUILTIN_METRICS, createResourceMonitor, type ResourceMonitor } from '../src/index.js';
+
+const monitors: ResourceMonitor[] = [];
+const make = (...args: Parameters<typeof createResourceMonitor>) => {
+  const monitor = createResourceMonitor(...args);
+  monitors.push(monitor);
+  return monitor;
+};
+afterEach(() => {
+  for (const monitor of monitors.splice(0)) monitor.close();
+});
+
+/** Metric names in a Prometheus text exposition (`# TYPE name type` lines). */
+const exposed = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string));
+/** `mimo_…` identifiers used in PromQL expressions. */
+const referenced = (expressions: string[]) =>
+  new Set(
+    expressions.flatMap((expression) => [...expression.matchAll(/\bmimo_[a-z0-9_]+\b/g)].map((m) => m[0])),
+  );
+const file = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../monitoring/${name}`, import.meta.url)), 'utf8');
+
+describe('resource monitor', () => {
+  it('should sample this process: memory, event loop, handles, file descriptors', async () => {
+    const monitor = make({ intervalMs: 50, thresholds: [] });
+    // Keep the loop busy for a moment so delay and utilisation have something to show.
+    const until = Date.now() + 30;
+    while (Date.now() < until) {}
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const snapshot = monitor.sample();
+    expect(snapshot.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(snapshot.heapUsedBytes).toBeGreaterThan(0);
+    expect(snapshot.heapTotalBytes).toBeGreaterThanOrEqual(snapshot.heapUsedBytes);
+    expect(snapshot.eventLoopUtilization).toBeGreaterThan(0);
+    expect(snapshot.eventLoopUtilization).toBeLessThanOrEqual(1);
+    expect(snapshot.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(snapshot.eventLoopDelayP50Ms);
+    expect(snapshot.activeHandles).toBeGreaterThan(0);
+    expect(snapshot.openFds).toBeGreaterThan(2);
+    const text = await monitor.metrics();
+    expect(text).toMatch(/^mimo_process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^mimo_event_loop_delay_seconds\{quantile="0.99"\} [\d.e-]+/m);
+  });
+
+  it('should sample on its own interval and report children fed to it', async () => {
+    const monitor = make({ intervalMs: 20, thresholds: [] });
+    let samples = 0;
+    monitor.on('sample', () => samples++);
+    monitor.start();
+    monitor.recordChild({ id: 'skill:fs', pid: 123, rssBytes: 5_000_000, cpuPercent: 12.5 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(samples).toBeGreaterThanOrEqual(3);
+    expect(monitor.snapshot()).toMatchObject({
+      childProcesses: 1,
+      children: [{ id: 'skill:fs', rssBytes: 5_000_000 }],
+    });
+    expect(await monitor.metrics()).toContain('mimo_child_resident_memory_bytes{child="skill:fs"} 5000000');
+    monitor.forgetChild('skill:fs');
+    expect(await monitor.metrics()).not.toContain('skill:fs');
+  });
+
+  it('should raise and resolve alerts on an application gauge, with hysteresis, as events and metrics', async () => {
+    let value = 0;
+    const monitor = make({
+      thresholds: [
+        { name: 'QueueDeep', metric: 'app_queue_depth', level: 'critical', above: 100, resolveBelow: 50 },
+      ],
+    });
+    monitor.addGauge({ name: 'app_queue_depth', help: 'Queued jobs', collect: () => value });
+    const raised: Alert[] = [];
+    const resolved: Alert[] = [];
+    monitor.on('alert-raised', (alert) => raised.push(alert));
+    monitor.on('alert-resolved', (alert) => resolved.push(alert));
+    for (const next of [10, 150, 120, 60, 40]) {
+      value = next;
+      monitor.sample();
+      if (next === 150) {
+        expect(await monitor.metrics()).toContain('mimo_alert_active{alert="QueueDeep",level="critical"} 1');
+        expect(monitor.activeAlerts()).toHaveLength(1);
+      }
+    }
+    expect(raised).toMatchObject([{ name: 'QueueDeep', value: 150, limit: 100, level: 'critical' }]);
+    expect(resolved).toMatchObject([{ name: 'QueueDeep', value: 40 }]);
+    expect(await monitor.metrics()).toContain('app_queue_depth 40');
+    expect(monitor.snapshot().gauges).toEqual({ app_queue_depth: 40 });
+  });
+
+  it('should expose labelled application gauges and survive a throwing one', async () => {
+    const monitor = make({ thresholds: [] });
+    monitor.addGauge({
+      name: 'app_breaker_state',
+      help: 'Breaker state per skill',
+      labelNames: ['skill'],
+      collect: () => [
+        { labels: { skill: 'fs' }, value: 0 },
+        { labels: { skill: 'web' }, value: 2 },
+      ],
+    });
+    monitor.addGauge({
+      name: 'app_broken',
+      help: 'Throws',
+      collect: () => {
+        throw new Error('boom');
+      },
+    });
+    const text = await monitor.metrics();
+    expect(text).toContain('app_breaker_state{skill="web"} 2');
+    expect(monitor.sample().gauges.app_breaker_state).toBe(2);
+    expect(() => monitor.addGauge({ name: 'app_broken', help: 'again', collect: () => 1 })).toThrow(
+      /already registered/,
+    );
+  });
+});
+
+describe('shipped monitoring files', () => {
+  it('should use only metric names the monitor really emits, in the alert rules and the dashboard', async () => {
+    const monitor = make({ thresholds: [{ name: 'X', metric: 'rssBytes', above: 1e15 }] });
+    monitor.recordChild({ id: 'c', pid: 1, rssBytes: 1, cpuPercent: 1 });
+    monitor.sample();
+    const names = exposed(await monitor.metrics());
+    expect([...names].sort()).toEqual([...BUILTIN_METRICS].sort());
+
+    const rules = parse(file('prometheus-rules.yml')) as {
+      groups: Array<{ rules: Array<{ expr: string }> }>;
+    };
+    const ruleExpressions = rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr));
+    const dashboard = JSON.parse(file('grafana-dashboard.json')) as {
+      panels: Array<{ targets: Array<{ expr: string }> }>;
+    };
+    const panelExpressions = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+    for (const expressions of [ruleExpressions, panelExpressions]) {
+      const used = referenced(expressions);
+      expect(used.size).toBeGreaterThan(5);
+      expect([...used].filter((name) => !names.has(name))).toEqual([]);
+    }
+    // Every metric the monitor emits is shown on the dashboard.
+    expect([...names].filter((name) => !referenced(panelExpressions).has(name))).toEqual([]);
+  });
+});
