@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export default defineConfig({
   entry: ['src/cli.ts'],
@@ -6,5 +11,12 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  banner: { js: '#!/usr/bin/env node' },
+  // One file loads far faster than hundreds of ESM modules (zod alone is ~55 ms unbundled). Native addons
+  // stay external: better-sqlite3, and vector-nif, which finds its .node file next to its own dist.
+  noExternal: [/^@mimo-mcp\/(?!vector-nif)/, 'zod', 'prom-client'],
+  external: ['better-sqlite3', '@mimo-mcp/vector-nif', 'pino'],
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __mimoCreateRequire } from 'node:module';\nconst require = __mimoCreateRequire(import.meta.url);",
+  },
+  define: { __MIMO_VERSION__: JSON.stringify(version) },
 });

@@ -1,4 +1,134 @@
-// Placeholder: the `mimo` server is built by issue #6. Until then the binary says so and exits non-zero,
-// on stderr only, so it can never be mistaken for a working MCP server.
-process.stderr.write('mimo: the MCP server is not built yet (issue #6).\n');
-process.exitCode = 1;
+import { parseArgs } from 'node:util';
+import { ConfigError, type ConfigFlags, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+const HELP = `mimo ${VERSION}: memory and an MCP skill gateway, as one MCP server
+
+Usage:
+  mimo [stdio]              Serve MCP on stdin/stdout (what MCP clients start)
+  mimo import <file>        Import a Mimo JSONL export or the official memory server's memory.jsonl
+  mimo export [-o <file>]   Export everything as JSONL (stdout by default)
+  mimo stats                Counts and sizes, as JSON
+  mimo doctor               Check Node, the native vector addon, the database, the embedder and every skill
+  mimo config               Print the effective configuration (secrets masked)
+
+Options:
+  --config <file>           Configuration file (default: <config dir>/mimo/config.json; env MIMO_CONFIG)
+  --db <file>               SQLite database (env MIMO_DB_PATH)
+  --namespace <name>        Namespace for memories (env MIMO_NAMESPACE; default: project:<directory>)
+  --embedder <name>         local | ollama | openai (env MIMO_EMBEDDER, with MIMO_EMBEDDING_MODEL)
+  --tool-profile <name>     all | memory | compact (env MIMO_TOOL_PROFILE)
+  --log-level <level>       trace … silent (env MIMO_LOG_LEVEL); logs go to stderr
+  -o, --output <file>       For export: write here instead of stdout
+  --no-vectors              For export: leave vectors out
+  -h, --help                This help
+  -v, --version             The version
+
+Precedence: flags > environment > configuration file > defaults.`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        namespace: { type: 'string' },
+        embedder: { type: 'string' },
+        'tool-profile': { type: 'string' },
+        'log-level': { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'no-vectors': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`mimo: ${(error as Error).message}\nRun mimo --help for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const [command = 'stdio', ...rest] = positionals;
+  const flags: ConfigFlags = {
+    ...(typeof values.config === 'string' ? { config: values.config } : {}),
+    ...(typeof values.db === 'string' ? { db: values.db } : {}),
+    ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
+    ...(typeof values.embedder === 'string' ? { embedder: values.embedder } : {}),
+    ...(typeof values['tool-profile'] === 'string' ? { toolProfile: values['tool-profile'] } : {}),
+    ...(typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {}),
+  };
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(flags);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mimo: invalid configuration:\n${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  switch (command) {
+    case 'stdio': {
+      const { serveStdio } = await import('./serve-stdio.js');
+      await serveStdio(config, logger);
+      return 0;
+    }
+    case 'import': {
+      const file = rest[0];
+      if (!file) {
+        process.stderr.write('mimo import: which file? (mimo import <file>)\n');
+        return 2;
+      }
+      const { importCommand } = await import('./commands.js');
+      return importCommand(config, file);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./commands.js');
+      return exportCommand(config, {
+        ...(typeof values.output === 'string' ? { output: values.output } : {}),
+        vectors: !values['no-vectors'],
+      });
+    }
+    case 'stats': {
+      const { statsCommand } = await import('./commands.js');
+      return statsCommand(config);
+    }
+    case 'doctor': {
+      const { doctorCommand } = await import('./commands.js');
+      return doctorCommand(config, logger);
+    }
+    case 'config': {
+      const { maskSecrets } = await import('./config.js');
+      process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`mimo: unknown command ${JSON.stringify(command)}\nRun mimo --help for usage.\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Skills, sockets and timers are closed by now; exit even if a stray handle (a dead client's pipe) lingers.
+    setTimeout(() => process.exit(code), 500).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`mimo: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

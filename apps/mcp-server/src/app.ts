@@ -1,0 +1,468 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ClientError, createSkillGateway, type SkillGateway } from '@mimo-mcp/client';
+import {
+  createLocalEmbedder,
+  createOllamaEmbedder,
+  createOpenAiEmbedder,
+  type Embedder,
+  type MemoryStore,
+  openMemoryStore,
+} from '@mimo-mcp/memory-store';
+import { createProcessManager, type ProcessManager } from '@mimo-mcp/process-manager';
+import {
+  type CallToolResult,
+  JsonRpcError,
+  McpServer,
+  MimoErrorCode,
+  type Resource,
+  type Tool,
+  type ToolCallScope,
+  type ToolProvider,
+} from '@mimo-mcp/protocol-parser';
+import { createResourceMonitor, type ResourceMonitor } from '@mimo-mcp/resource-monitor';
+import { backend } from '@mimo-mcp/vector-nif';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { MimoConfig } from './config.js';
+import { type AppTool, defineTool } from './tools/define.js';
+import { graphTools } from './tools/graph-tools.js';
+import { memoryTools } from './tools/memory-tools.js';
+import { ToolFinder } from './tools/tool-finder.js';
+import { VERSION } from './version.js';
+
+export interface Mimo {
+  server: McpServer;
+  store: MemoryStore;
+  gateway: SkillGateway;
+  monitor: ResourceMonitor;
+  manager: ProcessManager;
+  /** Every tool currently listed (for the active profile). */
+  listTools(): Tool[];
+  /** From now on, tool calls are refused with SHUTTING_DOWN (-32013). */
+  stopAccepting(): void;
+  status(): Promise<Record<string, unknown>>;
+  /** Stops skills, sampling and the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SECRET_ARGUMENT = /(key|token|secret|password|authorization|credential)/i;
+
+/** A short, secret-free summary of tool arguments for the skill-call memory. */
+function summarizeArguments(args: Record<string, unknown>): string {
+  const text = JSON.stringify(args, (key, value) => (key && SECRET_ARGUMENT.test(key) ? '***' : value));
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+/** The configured embedder: local (default, no download), Ollama or OpenAI-compatible. */
+export function createEmbedder(config: MimoConfig): Embedder {
+  const embedder = config.embedder;
+  if (embedder.provider === 'ollama') {
+    return createOllamaEmbedder({
+      model: embedder.model,
+      ...(embedder.url ? { baseUrl: embedder.url } : {}),
+      ...(embedder.dimensions ? { dimensions: embedder.dimensions } : {}),
+    });
+  }
+  if (embedder.provider === 'openai') {
+    return createOpenAiEmbedder({
+      model: embedder.model,
+      ...(embedder.baseUrl ? { baseUrl: embedder.baseUrl } : {}),
+      ...(embedder.apiKey ? { apiKey: embedder.apiKey } : {}),
+      ...(embedder.dimensions ? { dimensions: embedder.dimensions } : {}),
+    });
+  }
+  return createLocalEmbedder(embedder.dimensions ? { dimensions: embedder.dimensions } : {});
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Composes Mimo: the memory store (one SQLite file), the skill gateway (through a process manager), the
+ * resource monitor, and the dual-era MCP server exposing all of them as tools and resources.
+ */
+export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mimo> {
+  if (config.database.path !== ':memory:') mkdirSync(dirname(config.database.path), { recursive: true });
+  const store = await openMemoryStore({
+    path: config.database.path,
+    namespace: config.namespace,
+    embedder: createEmbedder(config),
+    synchronous: config.database.synchronous,
+  });
+  const manager = createProcessManager({
+    stateDir: join(config.dataDir, 'run'),
+    ...(config.gateway.maxProcesses ? { maxProcesses: config.gateway.maxProcesses } : {}),
+    ...(config.gateway.allowedCommands ? { allowedCommands: config.gateway.allowedCommands } : {}),
+  });
+  let gateway: SkillGateway;
+  try {
+    gateway = await createSkillGateway({
+      config: { mcpServers: config.mcpServers },
+      processManager: manager,
+      clientInfo: { name: 'mimo', version: VERSION },
+      defaults: {
+        ...(config.gateway.timeoutMs ? { timeoutMs: config.gateway.timeoutMs } : {}),
+        ...(config.gateway.connectTimeoutMs ? { connectTimeoutMs: config.gateway.connectTimeoutMs } : {}),
+        ...(config.gateway.maxConcurrency ? { maxConcurrency: config.gateway.maxConcurrency } : {}),
+        ...(config.gateway.startup ? { startup: config.gateway.startup } : {}),
+      },
+    });
+  } catch (error) {
+    await manager.close();
+    await store.close();
+    throw error;
+  }
+
+  const monitor = createResourceMonitor({
+    ...(config.monitor.intervalMs ? { intervalMs: config.monitor.intervalMs } : {}),
+    ...(config.monitor.thresholds ? { thresholds: config.monitor.thresholds } : {}),
+  });
+  const dbPath = config.database.path;
+  monitor.addGauge({
+    name: 'mimo_db_file_bytes',
+    help: 'Size of the SQLite database file',
+    collect: () => fileBytes(dbPath),
+  });
+  monitor.addGauge({
+    name: 'mimo_db_wal_bytes',
+    help: 'Size of the SQLite write-ahead log',
+    collect: () => fileBytes(`${dbPath}-wal`),
+  });
+  monitor.addGauge({
+    name: 'mimo_skill_breaker_open',
+    help: 'Skills whose circuit breaker is open (1) or not (0)',
+    labelNames: ['skill'],
+    collect: () =>
+      gateway
+        .skills()
+        .map((skill) => ({ labels: { skill: skill.name }, value: skill.breaker.state === 'closed' ? 0 : 1 })),
+  });
+  monitor.addGauge({
+    name: 'mimo_skills_ready',
+    help: 'Skills in the ready state',
+    collect: () => gateway.skills().filter((skill) => skill.health === 'ready').length,
+  });
+  manager.on('process-sample', ({ id, pid, rssBytes, cpuPercent }) =>
+    monitor.recordChild({ id, pid, rssBytes, cpuPercent }),
+  );
+  manager.on('exit', ({ id }) => monitor.forgetChild(id));
+  monitor.on('alert-raised', (alert) => logger.warn({ alert }, 'resource alert raised'));
+  monitor.on('alert-resolved', (alert) => logger.info({ alert }, 'resource alert resolved'));
+  monitor.start();
+
+  gateway.on('skill-health', ({ skill, from, to }) =>
+    logger.info({ skill, from, to }, 'skill health changed'),
+  );
+  gateway.on('skill-stderr', ({ skill, line }) => logger.debug({ skill, line }, 'skill stderr'));
+  gateway.on('config-invalid', ({ error }) => logger.error({ err: error }, 'skill configuration invalid'));
+  manager.on('crash-loop', ({ id, crashes, stderrTail }) =>
+    logger.error(
+      { id, crashes, stderr: stderrTail.slice(-2000) },
+      'skill is crash-looping; not restarting it',
+    ),
+  );
+
+  const startedAt = Date.now();
+  const status = async (): Promise<Record<string, unknown>> => ({
+    version: VERSION,
+    node: process.version,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    vectorBackend: { name: backend.name, simd: backend.simd, reason: backend.reason },
+    database: {
+      path: dbPath,
+      fileBytes: fileBytes(dbPath),
+      walBytes: fileBytes(`${dbPath}-wal`),
+      synchronous: config.database.synchronous,
+    },
+    namespace: config.namespace,
+    embedder: { id: store.embedder.id, dimensions: store.embedder.dimensions },
+    toolProfile: config.toolProfile,
+    counts: await store.stats({ namespace: '*' }),
+    skills: gateway.skills().map((skill) => ({
+      name: skill.name,
+      health: skill.health,
+      tools: skill.tools,
+      restarts: skill.restarts,
+      breaker: skill.breaker.state,
+      retryAfterMs: skill.breaker.retryAfterMs,
+    })),
+    resources: monitor.snapshot(),
+    alerts: monitor.activeAlerts(),
+  });
+
+  const finder = new ToolFinder(store);
+  const own = new Map<string, AppTool>();
+  const memory = memoryTools(store);
+  const graph = graphTools(store);
+  const gatewayTools: AppTool[] = [
+    defineTool({
+      name: 'skills_status',
+      title: 'Skill status',
+      description:
+        'Health of every skill (MCP server behind Mimo): state, breaker with retry-after, restarts, tools, last error.',
+      input: z.strictObject({}),
+      output: z.object({ skills: z.array(z.record(z.string(), z.unknown())) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      run: async () => ({ skills: gateway.skills() as unknown as Array<Record<string, unknown>> }),
+    }),
+    defineTool({
+      name: 'skills_restart',
+      title: 'Restart a skill',
+      description: 'Restart a skill (also resets its circuit breaker and crash-loop state).',
+      input: z.strictObject({ name: z.string().min(1) }),
+      output: z.object({ skill: z.record(z.string(), z.unknown()) }),
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+      run: async ({ name }, scope) => {
+        await gateway.restartSkill(name, { signal: scope.signal });
+        return {
+          skill: gateway.skills().find((skill) => skill.name === name) as unknown as Record<string, unknown>,
+        };
+      },
+    }),
+  ];
+  const metaTools: AppTool[] = [
+    defineTool({
+      name: 'find_tools',
+      title: 'Find tools',
+      description:
+        'Search every available tool (Mimo’s and its skills’) by what you want to do; returns names, descriptions and input schemas to use with call_tool.',
+      input: z.strictObject({ query: z.string().min(1).max(2000), limit: z.int().min(1).max(50).optional() }),
+      output: z.object({
+        tools: z.array(
+          z.object({
+            name: z.string(),
+            description: z.string().optional(),
+            score: z.number(),
+            inputSchema: z.unknown(),
+          }),
+        ),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      run: async ({ query, limit }) => ({
+        tools: (await finder.find(query, allTools(), limit ?? 8)).map(({ tool, score }) => ({
+          name: tool.name,
+          ...(tool.description ? { description: tool.description } : {}),
+          score,
+          inputSchema: tool.inputSchema,
+        })),
+      }),
+    }),
+    defineTool({
+      name: 'mimo_status',
+      title: 'Mimo status',
+      description:
+        'Versions, vector backend (native or JS), database path and size, counts, skills, resource snapshot and active alerts.',
+      input: z.strictObject({}),
+      output: z.object({}).catchall(z.unknown()),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      run: status,
+    }),
+  ];
+  for (const tool of [...memory, ...graph, ...gatewayTools, ...metaTools])
+    own.set(tool.definition.name, tool);
+
+  // call_tool is defined apart: it dispatches to every other tool.
+  const callTool = async (
+    name: string,
+    args: Record<string, unknown>,
+    scope: ToolCallScope,
+  ): Promise<CallToolResult> => {
+    const tool = own.get(name);
+    if (tool) return tool.call(args, scope);
+    if (!gateway.resolveTool(name)) throw new JsonRpcError(-32602, `Unknown tool: ${name}`);
+    const started = Date.now();
+    let result: CallToolResult;
+    try {
+      result = await gateway.callTool(name, args, {
+        signal: scope.signal,
+        onProgress: (progress) => void scope.sendProgress(progress),
+      });
+    } catch (error) {
+      const message = ClientError.isInstance(error) ? error.message : String(error);
+      result = { content: [{ type: 'text', text: message }], isError: true };
+    }
+    if (config.recordSkillCalls) void recordSkillCall(name, args, result, Date.now() - started);
+    return result;
+  };
+  const recordSkillCall = async (
+    name: string,
+    args: Record<string, unknown>,
+    result: CallToolResult,
+    durationMs: number,
+  ) => {
+    const origin = gateway.resolveTool(name);
+    if (!origin) return;
+    const outcome = result.isError ? 'failed' : 'succeeded';
+    try {
+      await store.create(
+        {
+          content: `${origin.skill}/${origin.tool} ${outcome} in ${durationMs} ms with arguments ${summarizeArguments(args)}`,
+          kind: 'skill-call',
+          tags: ['skill-call', origin.skill.toLowerCase().slice(0, 64)],
+          importance: result.isError ? 0.6 : 0.3,
+          metadata: { skill: origin.skill, tool: origin.tool, outcome, durationMs },
+        },
+        { nearDuplicates: 'skip' },
+      );
+    } catch (error) {
+      logger.warn({ err: error, tool: name }, 'could not record the skill call');
+    }
+  };
+  const callToolTool = defineTool({
+    name: 'call_tool',
+    title: 'Call a tool',
+    description: 'Call any tool by name (as found with find_tools), with its arguments.',
+    input: z.strictObject({
+      name: z.string().min(1),
+      arguments: z.record(z.string(), z.unknown()).optional(),
+    }),
+    output: z.object({}).catchall(z.unknown()),
+    annotations: { openWorldHint: true },
+    run: async ({ name, arguments: args }, scope) => {
+      if (name === 'call_tool') throw new Error('call_tool cannot call itself');
+      const result = await callTool(name, args ?? {}, scope);
+      if (result.isError)
+        throw new Error((result.content[0] as { text?: string } | undefined)?.text ?? `${name} failed`);
+      return (result.structuredContent as Record<string, unknown> | undefined) ?? { content: result.content };
+    },
+  });
+  own.set('call_tool', callToolTool);
+
+  /** Every callable tool, whatever the profile shows. */
+  const allTools = (): Tool[] => [
+    ...[...own.values()]
+      .map((tool) => tool.definition)
+      .filter((tool) => tool.name !== 'call_tool' && tool.name !== 'find_tools'),
+    ...gateway.listTools(),
+  ];
+  const listTools = (): Tool[] => {
+    const defs = (tools: AppTool[]) => tools.map((tool) => tool.definition);
+    if (config.toolProfile === 'memory')
+      return [
+        ...defs(memory),
+        ...defs(graph),
+        ...defs(metaTools.filter((t) => t.definition.name === 'mimo_status')),
+      ];
+    if (config.toolProfile === 'compact')
+      return [...defs(memory), ...defs(metaTools), callToolTool.definition];
+    return [
+      ...defs(memory),
+      ...defs(graph),
+      ...defs(gatewayTools),
+      ...defs(metaTools),
+      callToolTool.definition,
+      ...gateway.listTools(),
+    ];
+  };
+  let accepting = true;
+  const tools: ToolProvider = {
+    list: () => listTools(),
+    call: (name, args, scope) => {
+      if (!accepting)
+        throw new JsonRpcError(
+          MimoErrorCode.SHUTTING_DOWN,
+          'Mimo is shutting down; try again after it restarts',
+        );
+      return callTool(name, args, scope);
+    },
+  };
+
+  const server = new McpServer({
+    serverInfo: { name: 'mimo', title: 'Mimo', version: VERSION },
+    instructions:
+      'Mimo remembers across sessions. Use memory_search before answering questions about past decisions, preferences or facts, and memory_store to keep new ones. The knowledge-graph tools (create_entities, search_nodes, …) keep structured facts. Skill tools are named <skill>__<tool>.',
+    tools,
+    resources: {
+      list: (): Resource[] => [
+        { uri: 'mimo://status', name: 'status', title: 'Mimo status', mimeType: 'application/json' },
+        {
+          uri: 'mimo://graph',
+          name: 'graph',
+          title: 'Knowledge graph (paged: mimo://graph?cursor=…)',
+          mimeType: 'application/json',
+        },
+        ...gateway.listResources(),
+      ],
+      read: async (uri, scope) => {
+        if (uri === 'mimo://status') {
+          return {
+            contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(await status(), null, 2) }],
+          };
+        }
+        if (uri === 'mimo://graph' || uri.startsWith('mimo://graph?')) {
+          const cursor = new URL(uri).searchParams.get('cursor') ?? undefined;
+          const page = await store.graph.readGraph({ ...(cursor ? { cursor } : {}), limit: 100 });
+          const next = page.nextCursor
+            ? `mimo://graph?cursor=${encodeURIComponent(page.nextCursor)}`
+            : undefined;
+          return {
+            contents: [
+              {
+                uri,
+                mimeType: 'application/json',
+                text: JSON.stringify({ ...page, nextCursor: undefined, next }, null, 2),
+              },
+            ],
+          };
+        }
+        if (uri.startsWith('mimo-skill://')) return gateway.readResource(uri, { signal: scope.signal });
+        throw new JsonRpcError(-32002, `Resource not found: ${uri}`, { uri });
+      },
+    },
+    prompts: {
+      list: () => gateway.listPrompts(),
+      get: (name, args, scope) => gateway.getPrompt(name, args, { signal: scope.signal }),
+    },
+    endpoint: { maxConcurrentRequests: 256 },
+  });
+  server.on('client-connected', ({ era, protocolVersion, clientInfo }) =>
+    logger.info({ era, protocolVersion, client: clientInfo }, 'client connected'),
+  );
+  server.on('request', ({ method, durationMs, error }) => {
+    if (error)
+      logger.debug({ method, durationMs, code: error.code, message: error.message }, 'request failed');
+  });
+  gateway.on('tools-changed', ({ reason, skills }) => {
+    logger.info({ reason, skills }, 'skill tools changed');
+    void server.notifyListChanged('tools');
+    void server.notifyListChanged('resources');
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    store,
+    gateway,
+    monitor,
+    manager,
+    listTools,
+    stopAccepting() {
+      accepting = false;
+    },
+    status,
+    close() {
+      closing ??= (async () => {
+        monitor.close();
+        await gateway
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing the gateway failed'));
+        await manager.close().catch(() => {});
+        await store
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'));
+      })();
+      return closing;
+    },
+  };
+}

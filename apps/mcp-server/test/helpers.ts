@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const TEE = fileURLToPath(new URL('./fixtures/tee.mjs', import.meta.url));
+const modules = (path: string) => fileURLToPath(new URL(`../node_modules/${path}`, import.meta.url));
+export const EVERYTHING = modules('@modelcontextprotocol/server-everything/dist/index.js');
+export const OFFICIAL_MEMORY = modules('@modelcontextprotocol/server-memory/dist/index.js');
+export const INSPECTOR = modules('.bin/mcp-inspector');
+
+/** Every file of stdout captured in this test run (checked for purity at the end). */
+export const teeFiles: string[] = [];
+
+/**
+ * A fresh home for one server: its own config dir, data dir and database, so tests never touch the user's.
+ * Returns the environment to start `mimo` with.
+ */
+export function sandbox(config?: Record<string, unknown>): {
+  dir: string;
+  env: Record<string, string>;
+  db: string;
+  configPath: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'mimo-app-'));
+  const configPath = join(dir, 'config', 'mimo', 'config.json');
+  mkdirSync(join(dir, 'config', 'mimo'), { recursive: true });
+  if (config) writeFileSync(configPath, JSON.stringify(config));
+  const db = join(dir, 'data', 'memory.db');
+  const tee = join(dir, 'stdout.jsonl');
+  teeFiles.push(tee);
+  return {
+    dir,
+    db,
+    configPath,
+    env: {
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      XDG_DATA_HOME: join(dir, 'data'),
+      MIMO_DB_PATH: db,
+      MIMO_LOG_LEVEL: 'warn',
+      MIMO_NAMESPACE: 'test',
+      MIMO_TEE_FILE: tee,
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+    },
+  };
+}
+
+/** Lines of a captured stdout that are not a JSON-RPC 2.0 message. */
+export function impureLines(file: string): string[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .filter((line) => {
+      try {
+        return (JSON.parse(line) as { jsonrpc?: unknown }).jsonrpc !== '2.0';
+      } catch {
+        return true;
+      }
+    });
+}
+
+export const text = (result: unknown): string =>
+  ((result as { content: Array<{ text?: string }> }).content[0]?.text as string | undefined) ?? '';

@@ -1,0 +1,261 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { isAlive, waitFor } from '@mimo-mcp/internal-testing/processes';
+import { openMemoryStore } from '@mimo-mcp/memory-store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, EVERYTHING, impureLines, sandbox, TEE } from './helpers.js';
+
+interface Message {
+  id?: string | number | null;
+  result?: unknown;
+  error?: { code: number; message: string };
+  method?: string;
+}
+
+/** A raw stdio session with the server: write lines, read parsed messages, keep every stdout byte. */
+function raw(env: Record<string, string>) {
+  const child = spawn(process.execPath, [TEE, CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const messages: Message[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline !== -1) {
+      messages.push(JSON.parse(buffer.slice(0, newline)) as Message);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const send = (line: string) => child.stdin.write(`${line}\n`);
+  const answer = async (id: string | number | null, after = 0) => {
+    await waitFor(
+      () => messages.slice(after).some((m) => m.id === id && (m.result !== undefined || m.error)),
+      { timeoutMs: 10_000 },
+    );
+    return messages.slice(after).find((m) => m.id === id && (m.result !== undefined || m.error)) as Message;
+  };
+  return { child, messages, send, answer, stderr: () => stderr };
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+describe('mimo stdio robustness', () => {
+  it('should answer every malformed input with the right error and keep serving', async () => {
+    const box = sandbox();
+    const s = raw(box.env);
+    children.push(s.child);
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }),
+    );
+    expect((await s.answer(1)).result).toMatchObject({ protocolVersion: '2025-11-25' });
+    s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+
+    const cases: Array<[string, string, (m: Message) => void]> = [
+      [
+        'a line that is not JSON',
+        '{"jsonrpc": "2.0", "id": 2, "method": ',
+        (m) => expect(m.error?.code).toBe(-32700),
+      ],
+      [
+        'a 5 MiB line',
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 3,
+          method: 'ping',
+          params: { pad: 'x'.repeat(5 * 1024 * 1024) },
+        }),
+        (m) => expect(m.error?.code).toBe(-32010),
+      ],
+      [
+        'an unknown method',
+        JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'no/such/method' }),
+        (m) => expect(m.error?.code).toBe(-32601),
+      ],
+      [
+        'params: null',
+        JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list', params: null }),
+        (m) => expect(m.error?.code ?? 0).not.toBe(-32603),
+      ],
+      [
+        'a batch array (not allowed in 2025-11-25)',
+        JSON.stringify([
+          { jsonrpc: '2.0', id: 6, method: 'ping' },
+          { jsonrpc: '2.0', id: 7, method: 'ping' },
+        ]),
+        (m) => expect(m.error?.code).toBe(-32600),
+      ],
+      [
+        'a request without jsonrpc',
+        JSON.stringify({ id: 8, method: 'ping' }),
+        (m) => expect(m.error?.code).toBe(-32600),
+      ],
+    ];
+    let ping = 100;
+    for (const [name, line, check] of cases) {
+      const before = s.messages.length;
+      s.send(line);
+      await waitFor(() => s.messages.length > before, { timeoutMs: 10_000 });
+      const reply = s.messages[before] as Message;
+      check(reply);
+      // Whatever came before, a normal request is still answered.
+      s.send(JSON.stringify({ jsonrpc: '2.0', id: ++ping, method: 'ping' }));
+      expect((await s.answer(ping, before)).result, name).toEqual({});
+    }
+    // Nothing was ever answered to a notification, and stdout held only JSON-RPC.
+    expect(s.messages.filter((m) => m.id === undefined && !m.method)).toEqual([]);
+    s.child.stdin.end();
+    await new Promise((resolve) => s.child.on('exit', resolve));
+    expect(impureLines(box.env.MIMO_TEE_FILE as string)).toEqual([]);
+  });
+
+  it('should refuse a bad configuration at start with the path and the reason, on stderr', async () => {
+    const box = sandbox({ mcpServers: { fs: { command: 'npx', argz: [] } }, toolProfile: 'everything' });
+    const s = raw(box.env);
+    children.push(s.child);
+    const code = await new Promise<number | null>((resolve) => s.child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(s.stderr()).toContain(box.configPath);
+    expect(s.stderr()).toMatch(/toolProfile/);
+    expect(s.messages).toEqual([]);
+  });
+});
+
+describe('mimo shutdown', () => {
+  it.each(['stdin EOF', 'SIGTERM'])(
+    'should stop every skill process and leave a clean database on %s',
+    async (how) => {
+      const box = sandbox({
+        mcpServers: {
+          everything: { command: process.execPath, args: [EVERYTHING, 'stdio'], startup: 'eager' },
+        },
+      });
+      const s = raw(box.env);
+      children.push(s.child);
+      s.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'raw', version: '1' },
+          },
+        }),
+      );
+      await s.answer(1);
+      s.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'memory_store', arguments: { content: 'kept across a clean shutdown' } },
+        }),
+      );
+      await s.answer(2);
+      let skillPid: number | undefined;
+      await waitFor(
+        async () => {
+          s.send(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: 3,
+              method: 'tools/call',
+              params: { name: 'skills_status', arguments: {} },
+            }),
+          );
+          const reply = await s.answer(3, s.messages.length);
+          skillPid = (
+            reply.result as { structuredContent: { skills: Array<{ pid?: number; health: string }> } }
+          ).structuredContent.skills[0]?.pid;
+          return skillPid !== undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      expect(isAlive(skillPid as number)).toBe(true);
+      if (how === 'SIGTERM') s.child.kill('SIGTERM');
+      else s.child.stdin.end();
+      const code = await new Promise<number | null>((resolve) => s.child.on('exit', resolve));
+      expect(code).toBe(0);
+      expect(isAlive(skillPid as number)).toBe(false);
+      const store = await openMemoryStore({ path: box.db, namespace: 'test' });
+      expect(await store.integrityCheck()).toBe('ok');
+      expect((await store.list()).memories.map((memory) => memory.content)).toEqual([
+        'kept across a clean shutdown',
+      ]);
+      await store.close();
+    },
+  );
+
+  it('should exit at once on a second signal while a call is still running', async () => {
+    const box = sandbox({
+      mcpServers: {
+        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'], startup: 'eager' },
+      },
+    });
+    const s = raw(box.env);
+    children.push(s.child);
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }),
+    );
+    await s.answer(1);
+    await waitFor(
+      async () => {
+        s.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+        const reply = await s.answer(2, s.messages.length);
+        return JSON.stringify(reply.result).includes('everything__trigger-long-running-operation');
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'everything__trigger-long-running-operation', arguments: { duration: 30, steps: 3 } },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    s.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Still draining the running call (the grace period is 5 s); a new tool call is refused meanwhile.
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 4,
+        method: 'tools/call',
+        params: { name: 'memory_list', arguments: {} },
+      }),
+    );
+    expect((await s.answer(4)).error).toMatchObject({ code: -32013 });
+    const started = Date.now();
+    s.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => s.child.on('exit', resolve));
+    expect(code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
