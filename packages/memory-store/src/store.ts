@@ -521,7 +521,9 @@ export class MemoryStore {
         // re-rank of the closest 64 finds it at a fraction of a full scan's cost once the namespace is large.
         const [best] = index.search(item.vector, {
           k: 1,
-          ...(index.size * index.dimensions > AUTO_EXACT_MAX_FLOATS ? { mode: 'binary' as const, pool: 64 } : {}),
+          ...(index.size * index.dimensions > AUTO_EXACT_MAX_FLOATS
+            ? { mode: 'binary' as const, pool: 64 }
+            : {}),
         });
         if (best && best.score >= threshold) nearDuplicate = { id: best.id, similarity: best.score };
       }
