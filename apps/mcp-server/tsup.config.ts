@@ -14,7 +14,7 @@ export default defineConfig({
   // One file loads far faster than hundreds of ESM modules (zod alone is ~55 ms unbundled). Native addons
   // stay external: better-sqlite3, and vector-nif, which finds its .node file next to its own dist.
   noExternal: [/^@mimo-mcp\/(?!vector-nif)/, 'zod', 'prom-client'],
-  external: ['better-sqlite3', '@mimo-mcp/vector-nif', 'pino'],
+  external: ['better-sqlite3', '@mimo-mcp/vector-nif', 'pino', 'ws'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __mimoCreateRequire } from 'node:module';\nconst require = __mimoCreateRequire(import.meta.url);",
   },

@@ -168,6 +168,12 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     ),
   );
 
+  const toolCallSeconds = monitor.addHistogram({
+    name: 'mimo_tool_call_duration_seconds',
+    help: 'Tool calls by tool, skill (mimo for its own tools) and outcome (ok, tool-error, protocol-error)',
+    labelNames: ['tool', 'skill', 'outcome'],
+  });
+
   const startedAt = Date.now();
   const status = async (): Promise<Record<string, unknown>> => ({
     version: VERSION,
@@ -374,7 +380,25 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
           MimoErrorCode.SHUTTING_DOWN,
           'Mimo is shutting down; try again after it restarts',
         );
-      return callTool(name, args, scope);
+      const started = performance.now();
+      const skill = own.has(name) ? 'mimo' : gateway.resolveTool(name)?.skill;
+      // Unknown names are not labels: a client could otherwise grow the series without bound.
+      const tool = skill ? name : '(unknown)';
+      const observe = (outcome: string) =>
+        toolCallSeconds.observe(
+          { tool, skill: skill ?? '(unknown)', outcome },
+          (performance.now() - started) / 1000,
+        );
+      return callTool(name, args, scope).then(
+        (result) => {
+          observe(result.isError ? 'tool-error' : 'ok');
+          return result;
+        },
+        (error: unknown) => {
+          observe('protocol-error');
+          throw error;
+        },
+      );
     },
   };
 

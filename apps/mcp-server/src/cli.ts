@@ -7,6 +7,7 @@ const HELP = `mimo ${VERSION}: memory and an MCP skill gateway, as one MCP serve
 
 Usage:
   mimo [stdio]              Serve MCP on stdin/stdout (what MCP clients start)
+  mimo serve                Serve MCP over Streamable HTTP at /mcp, with /health, /ready, /metrics, /events
   mimo import <file>        Import a Mimo JSONL export or the official memory server's memory.jsonl
   mimo export [-o <file>]   Export everything as JSONL (stdout by default)
   mimo stats                Counts and sizes, as JSON
@@ -20,6 +21,13 @@ Options:
   --embedder <name>         local | ollama | openai (env MIMO_EMBEDDER, with MIMO_EMBEDDING_MODEL)
   --tool-profile <name>     all | memory | compact (env MIMO_TOOL_PROFILE)
   --log-level <level>       trace … silent (env MIMO_LOG_LEVEL); logs go to stderr
+  --host <address>          For serve: interface to bind (env MIMO_HTTP_HOST; default 127.0.0.1;
+                            anything but loopback requires a token)
+  --port <n>                For serve: port (env MIMO_HTTP_PORT; default 7077; 0 picks a free one)
+  --token <token>           For serve: accepted bearer token, 16+ characters; repeatable (env MIMO_HTTP_TOKENS,
+                            comma-separated)
+  --allow-origin <origin>   For serve: a browser origin to allow besides loopback ones; repeatable
+  --rate-limit <r>[/<b>]    For serve: requests per second per client, burst b (default 1000/2000; 0 = off)
   -o, --output <file>       For export: write here instead of stdout
   --no-vectors              For export: leave vectors out
   -h, --help                This help
@@ -41,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
         embedder: { type: 'string' },
         'tool-profile': { type: 'string' },
         'log-level': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string', multiple: true },
+        'allow-origin': { type: 'string', multiple: true },
+        'rate-limit': { type: 'string' },
         output: { type: 'string', short: 'o' },
         'no-vectors': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -68,6 +81,11 @@ async function main(argv: string[]): Promise<number> {
     ...(typeof values.embedder === 'string' ? { embedder: values.embedder } : {}),
     ...(typeof values['tool-profile'] === 'string' ? { toolProfile: values['tool-profile'] } : {}),
     ...(typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {}),
+    ...(typeof values.host === 'string' ? { host: values.host } : {}),
+    ...(typeof values.port === 'string' ? { port: values.port } : {}),
+    ...(Array.isArray(values.token) ? { tokens: values.token as string[] } : {}),
+    ...(Array.isArray(values['allow-origin']) ? { allowedOrigins: values['allow-origin'] as string[] } : {}),
+    ...(typeof values['rate-limit'] === 'string' ? { rateLimit: values['rate-limit'] } : {}),
   };
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -84,6 +102,20 @@ async function main(argv: string[]): Promise<number> {
     case 'stdio': {
       const { serveStdio } = await import('./serve-stdio.js');
       await serveStdio(config, logger);
+      return 0;
+    }
+    case 'serve': {
+      const { serveHttp } = await import('./serve-http.js');
+      try {
+        const { done } = await serveHttp(config, logger);
+        await done;
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`mimo: invalid configuration:\n${error.message}\n`);
+          return 2;
+        }
+        throw error;
+      }
       return 0;
     }
     case 'import': {

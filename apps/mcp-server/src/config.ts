@@ -93,6 +93,39 @@ export const ConfigFileSchema = z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     })
     .optional(),
+  /** Network mode (`mimo serve`). */
+  http: z
+    .strictObject({
+      /** Interface to bind. Anything but loopback requires `tokens`. @default '127.0.0.1' */
+      host: z.string().min(1).optional(),
+      /** @default 7077 */
+      port: z.int().min(0).max(65_535).optional(),
+      /** Bearer tokens accepted (at least 16 characters each). */
+      tokens: z.array(z.string().min(16, 'a token needs at least 16 characters')).optional(),
+      /** Browser origins allowed besides loopback ones, e.g. "https://app.example.com". */
+      allowedOrigins: z.array(z.string().min(1)).optional(),
+      /** Host names accepted behind a reverse proxy (default: loopback names only when bound to loopback, any otherwise). */
+      allowedHosts: z.array(z.string().min(1)).optional(),
+      /** Per-client token bucket; false turns it off. @default { burst: 2000, perSecond: 1000 } */
+      rateLimit: z
+        .union([
+          z.literal(false),
+          z.strictObject({ burst: z.int().min(1), perSecond: z.number().positive() }),
+        ])
+        .optional(),
+      /** @default 4194304 (4 MiB) */
+      maxBodyBytes: z.int().min(1024).max(268_435_456).optional(),
+      /** The /events stream: ping interval (a client missing one is dropped) and per-client send buffer. */
+      events: z
+        .strictObject({
+          /** @default 15000 */
+          heartbeatMs: z.int().min(50).optional(),
+          /** @default 1048576 (1 MiB) */
+          maxBufferedBytes: z.int().min(1024).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   /** How long a shutdown waits for calls in flight. @default 5000 */
   shutdownGraceMs: z.int().min(0).max(600_000).optional(),
 });
@@ -106,6 +139,11 @@ export interface ConfigFlags {
   embedder?: string;
   logLevel?: string;
   toolProfile?: string;
+  host?: string;
+  port?: string;
+  tokens?: string[];
+  allowedOrigins?: string[];
+  rateLimit?: string;
 }
 
 /** The effective configuration, after defaults, file, environment and flags. */
@@ -122,6 +160,16 @@ export interface MimoConfig {
   monitor: NonNullable<ConfigFile['monitor']>;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   shutdownGraceMs: number;
+  http: {
+    host: string;
+    port: number;
+    tokens: string[];
+    allowedOrigins: string[];
+    allowedHosts: string[] | undefined;
+    rateLimit: { burst: number; perSecond: number } | false;
+    maxBodyBytes: number;
+    events: { heartbeatMs: number; maxBufferedBytes: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -252,6 +300,59 @@ export function loadConfig(
       file.log?.level ??
       'info',
     shutdownGraceMs: file.shutdownGraceMs ?? 5000,
+    http: httpConfig(file.http ?? {}, flags, env),
+  };
+}
+
+function httpConfig(
+  file: NonNullable<ConfigFile['http']>,
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv,
+): MimoConfig['http'] {
+  const portText = flags.port ?? env.MIMO_HTTP_PORT;
+  let port = file.port ?? 7077;
+  if (portText !== undefined && portText !== '') {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new ConfigError(
+        `${flags.port ? '--port' : 'MIMO_HTTP_PORT'}: ${JSON.stringify(portText)} is not a port (0–65535)`,
+      );
+    }
+  }
+  const envTokens = env.MIMO_HTTP_TOKENS?.split(',')
+    .map((token) => token.trim())
+    .filter(Boolean);
+  const tokens = flags.tokens ?? envTokens ?? file.tokens ?? [];
+  for (const token of tokens) {
+    if (token.length < 16) throw new ConfigError('http token: a token needs at least 16 characters');
+  }
+  let rateLimit = file.rateLimit ?? { burst: 2000, perSecond: 1000 };
+  const rateText = flags.rateLimit ?? env.MIMO_HTTP_RATE_LIMIT;
+  if (rateText !== undefined && rateText !== '') {
+    const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(rateText);
+    if (!match) {
+      throw new ConfigError(
+        `--rate-limit: ${JSON.stringify(rateText)} is not <per second>[/<burst>] (0 turns it off)`,
+      );
+    }
+    const perSecond = Number(match[1]);
+    rateLimit =
+      perSecond === 0
+        ? false
+        : { perSecond, burst: Number(match[2] ?? Math.max(1, Math.ceil(perSecond * 2))) };
+  }
+  return {
+    host: flags.host ?? env.MIMO_HTTP_HOST ?? file.host ?? '127.0.0.1',
+    port,
+    tokens,
+    allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowedOrigins ?? [])],
+    allowedHosts: file.allowedHosts,
+    rateLimit,
+    maxBodyBytes: file.maxBodyBytes ?? 4 * 1024 * 1024,
+    events: {
+      heartbeatMs: file.events?.heartbeatMs ?? 15_000,
+      maxBufferedBytes: file.events?.maxBufferedBytes ?? 1024 * 1024,
+    },
   };
 }
 
@@ -261,7 +362,8 @@ const SECRET_KEY = /(key|token|secret|password|authorization|credential)/i;
 export function maskSecrets(config: MimoConfig): unknown {
   const mask = (value: unknown, key = '', parent = ''): unknown => {
     if (typeof value === 'string') {
-      return (SECRET_KEY.test(key) || parent === 'env' || parent === 'headers') && value.length > 0
+      return (SECRET_KEY.test(key) || SECRET_KEY.test(parent) || parent === 'env' || parent === 'headers') &&
+        value.length > 0
         ? '***'
         : value;
     }

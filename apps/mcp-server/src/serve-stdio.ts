@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { createStreamTransport } from '@mimo-mcp/protocol-parser';
 import type { Logger } from 'pino';
 import { createMimo } from './app.js';
 import type { MimoConfig } from './config.js';
+import { drain, onShutdown } from './shutdown.js';
 import { VERSION } from './version.js';
 
 /**
@@ -13,7 +13,6 @@ import { VERSION } from './version.js';
 export async function serveStdio(config: MimoConfig, logger: Logger): Promise<void> {
   const started = performance.now();
   const mimo = await createMimo(config, logger);
-  let shuttingDown = false;
 
   const session = await mimo.server.connect(
     createStreamTransport({ readable: process.stdin, writable: process.stdout }),
@@ -31,34 +30,12 @@ export async function serveStdio(config: MimoConfig, logger: Logger): Promise<vo
   // with list_changed as they appear.
   void mimo.gateway.start().catch((error: unknown) => logger.error({ err: error }, 'starting skills failed'));
 
-  await new Promise<void>((resolve) => {
-    const shutdown = async (reason: string) => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      logger.info({ reason }, 'shutting down');
-      mimo.stopAccepting();
-      const deadline = Date.now() + config.shutdownGraceMs;
-      while (session.endpoint.inFlightRequestCount > 0 && Date.now() < deadline) await delay(20);
-      if (session.endpoint.inFlightRequestCount > 0) {
-        logger.warn(
-          { inFlight: session.endpoint.inFlightRequestCount },
-          'calls still running at the end of the grace period',
-        );
-      }
-      await session.close().catch(() => {});
-      await mimo.close();
-      logger.info('stopped');
-      resolve();
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (shuttingDown) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(signal === 'SIGINT' ? 130 : 143);
-      }
-      void shutdown(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    session.endpoint.on('close', () => void shutdown('stdin closed'));
+  const { trigger, done } = onShutdown(logger, async () => {
+    mimo.stopAccepting();
+    await drain(() => session.endpoint.inFlightRequestCount, config.shutdownGraceMs, logger);
+    await session.close().catch(() => {});
+    await mimo.close();
   });
+  session.endpoint.on('close', () => void trigger('stdin closed'));
+  await done;
 }

@@ -256,6 +256,11 @@ export class MemoryStore {
   }
 
   /** The embedder whose vectors are searched. */
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   get embedder(): Embedder {
     return this.#embedder;
   }

@@ -34,6 +34,22 @@ export {
   NdjsonDecoder,
   type NdjsonDecoderOptions,
 } from './framing/ndjson.js';
+export {
+  checkOrigin,
+  createBearerVerifier,
+  hostnameOf,
+  isLoopbackHostname,
+  type OriginVerdict,
+  RateLimiter,
+  type RateLimitOptions,
+} from './http/security.js';
+export {
+  createMcpHttpHandler,
+  type McpHttpEvents,
+  type McpHttpHandler,
+  type McpHttpHandlerOptions,
+  type McpHttpRequestInfo,
+} from './http/streamable-http.js';
 export { parseJson, stripDangerousKeys } from './json/safe-json.js';
 export {
   type ClassifiedMessage,

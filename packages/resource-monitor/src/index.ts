@@ -1,9 +1,13 @@
 export {
   BUILTIN_METRICS,
   type ChildSample,
+  type CounterMetric,
   createResourceMonitor,
   DEFAULT_THRESHOLDS,
+  DURATION_BUCKETS_SECONDS,
   type GaugeDefinition,
+  type HistogramMetric,
+  type MetricDefinition,
   type ResourceMonitor,
   type ResourceMonitorEvents,
   type ResourceMonitorOptions,

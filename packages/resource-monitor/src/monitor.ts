@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type Alert, ThresholdEvaluator, type ThresholdRule } from './thresholds.js';
 
 /** One child process as reported by whoever runs it (e.g. `@mimo-mcp/process-manager`'s `process-sample`). */
@@ -85,6 +85,26 @@ export const DEFAULT_THRESHOLDS: readonly ThresholdRule[] = [
   { name: 'EventLoopLagHigh', metric: 'eventLoopDelayP99Ms', level: 'warning', above: 250, forMs: 30_000 },
 ];
 
+export interface MetricDefinition {
+  /** Prometheus name: `[a-zA-Z_:][a-zA-Z0-9_:]*`. */
+  name: string;
+  help: string;
+  labelNames?: readonly string[];
+}
+
+export interface CounterMetric {
+  inc(labels?: Record<string, string>, value?: number): void;
+}
+
+export interface HistogramMetric {
+  observe(labels: Record<string, string>, seconds: number): void;
+}
+
+/** Latency buckets from 0.5 ms to 30 s. */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
 export interface ResourceMonitor extends Disposable {
   /** The registry holding every metric (serve `await registry.metrics()` with `registry.contentType`). */
   readonly registry: Registry;
@@ -97,6 +117,10 @@ export interface ResourceMonitor extends Disposable {
   /** Prometheus text exposition of every metric. */
   metrics(): Promise<string>;
   addGauge(definition: GaugeDefinition): Disposable;
+  /** A counter the caller increments (e.g. requests by status). */
+  addCounter(definition: MetricDefinition): CounterMetric;
+  /** A histogram of durations in seconds (e.g. tool-call latency by tool and outcome). */
+  addHistogram(definition: MetricDefinition & { buckets?: readonly number[] }): HistogramMetric;
   recordChild(sample: ChildSample): void;
   forgetChild(id: string): void;
   activeAlerts(): Alert[];
@@ -250,6 +274,25 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
     snapshot: () => last ?? take(),
     async metrics() {
       return registry.metrics();
+    },
+    addCounter(definition) {
+      const counter = new Counter({
+        name: definition.name,
+        help: definition.help,
+        labelNames: [...(definition.labelNames ?? [])],
+        registers: [registry],
+      });
+      return { inc: (labels = {}, value = 1) => counter.inc(labels, value) };
+    },
+    addHistogram(definition) {
+      const histogram = new Histogram({
+        name: definition.name,
+        help: definition.help,
+        labelNames: [...(definition.labelNames ?? [])],
+        buckets: [...(definition.buckets ?? DURATION_BUCKETS_SECONDS)],
+        registers: [registry],
+      });
+      return { observe: (labels, seconds) => histogram.observe(labels, seconds) };
     },
     addGauge(definition) {
       if (gauges.has(definition.name))

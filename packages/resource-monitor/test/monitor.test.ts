@@ -115,6 +115,33 @@ describe('resource monitor', () => {
   });
 });
 
+describe('application counters and histograms', () => {
+  it('should count and time by label in the exposition', async () => {
+    const monitor = make({ thresholds: [] });
+    const requests = monitor.addCounter({
+      name: 'app_requests_total',
+      help: 'Requests',
+      labelNames: ['status'],
+    });
+    const latency = monitor.addHistogram({
+      name: 'app_call_duration_seconds',
+      help: 'Call latency',
+      labelNames: ['tool'],
+    });
+    requests.inc({ status: '200' });
+    requests.inc({ status: '200' });
+    requests.inc({ status: '429' });
+    latency.observe({ tool: 'search' }, 0.0008);
+    latency.observe({ tool: 'search' }, 0.2);
+    const text = await monitor.metrics();
+    expect(text).toContain('app_requests_total{status="200"} 2');
+    expect(text).toContain('app_requests_total{status="429"} 1');
+    expect(text).toContain('app_call_duration_seconds_bucket{le="0.001",tool="search"} 1');
+    expect(text).toContain('app_call_duration_seconds_bucket{le="0.25",tool="search"} 2');
+    expect(text).toContain('app_call_duration_seconds_count{tool="search"} 2');
+  });
+});
+
 describe('shipped monitoring files', () => {
   it('should use only metric names the monitor really emits, in the alert rules and the dashboard', async () => {
     const monitor = make({ thresholds: [{ name: 'X', metric: 'rssBytes', above: 1e15 }] });

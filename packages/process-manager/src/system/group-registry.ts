@@ -120,10 +120,16 @@ export async function reapLeftovers(dir: string, graceMs = 1000): Promise<number
   }
   const reaped: number[] = [];
   if (orphans.length > 0) {
-    let all = await listProcesses();
-    const targets = orphans.flatMap((record) => survivors(all, record));
-    for (const entry of targets) {
-      if (signalProcess(entry.pid, 'SIGTERM')) reaped.push(entry.pid);
+    let all: ProcessEntry[] = [];
+    const targets: ProcessEntry[] = [];
+    // Two passes: a process caught mid-change by one /proc scan (unreadable for an instant) is seen by the next.
+    for (let pass = 0; pass < 2; pass++) {
+      all = await listProcesses();
+      for (const entry of orphans.flatMap((record) => survivors(all, record))) {
+        if (targets.some((target) => target.pid === entry.pid)) continue;
+        targets.push(entry);
+        if (signalProcess(entry.pid, 'SIGTERM')) reaped.push(entry.pid);
+      }
     }
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {

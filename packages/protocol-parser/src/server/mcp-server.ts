@@ -415,10 +415,6 @@ export class McpServer {
   /** Serves one connection over `transport` (e.g. stdio). */
   async connect(transport: Transport): Promise<McpSession> {
     const session = this.createSession();
-    session.endpoint.on('close', () => {
-      this.#sessions.delete(session);
-      this.#events.emit('session-closed', { sessions: this.#sessions.size });
-    });
     await session.endpoint.connect(transport);
     return session;
   }
@@ -427,6 +423,10 @@ export class McpServer {
   createSession(): McpSession {
     const session = new McpSession(this, this.options.endpoint ?? {});
     this.#sessions.add(session);
+    session.endpoint.on('close', () => {
+      if (this.#sessions.delete(session))
+        this.#events.emit('session-closed', { sessions: this.#sessions.size });
+    });
     return session;
   }
 
