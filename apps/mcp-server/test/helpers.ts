@@ -10,6 +10,19 @@ export const EVERYTHING = modules('@modelcontextprotocol/server-everything/dist/
 export const OFFICIAL_MEMORY = modules('@modelcontextprotocol/server-memory/dist/index.js');
 export const INSPECTOR = modules('.bin/mcp-inspector');
 
+/** A legacy `initialize` request (id 1) as raw tests send it. */
+export const INITIALIZE_REQUEST = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+} as const;
+
+/** The official server-everything as a skill started with the gateway. */
+export const EAGER_EVERYTHING = {
+  everything: { command: process.execPath, args: [EVERYTHING, 'stdio'], startup: 'eager' },
+} as const;
+
 /** Every file of stdout captured in this test run (checked for purity at the end). */
 export const teeFiles: string[] = [];
 

@@ -9,7 +9,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLI, EVERYTHING, sandbox } from './helpers.js';
+import { CLI, EAGER_EVERYTHING, EVERYTHING, INITIALIZE_REQUEST, sandbox } from './helpers.js';
 
 const run = promisify(execFile);
 const TOKEN = 'test-token-0123456789abcdef';
@@ -55,7 +55,7 @@ const text = (result: unknown) =>
 describe('mimo serve: Streamable HTTP end to end', () => {
   it('should serve the official v2 client (2026-07-28) and v1 client (sessions) on one endpoint, and shut down cleanly', async () => {
     const server = await startServer([], {
-      mcpServers: { everything: { command: process.execPath, args: [EVERYTHING], startup: 'eager' } },
+      mcpServers: EAGER_EVERYTHING,
     });
     const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
     closers.push(() => v2.close());
@@ -135,16 +135,7 @@ describe('mimo serve: Streamable HTTP end to end', () => {
           Accept: 'application/json, text/event-stream',
           ...headers,
         },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'x', version: '1' },
-          },
-        }),
+        body: JSON.stringify(INITIALIZE_REQUEST),
       });
     expect((await post({})).status).toBe(401);
     expect((await post({ Authorization: `Bearer ${TOKEN}x` })).status).toBe(401);

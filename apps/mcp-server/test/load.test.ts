@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, EVERYTHING, sandbox } from './helpers.js';
+import { CLI, EAGER_EVERYTHING, sandbox } from './helpers.js';
 
 const CLIENTS = 50;
 const DURATION_MS = 30_000;
@@ -17,9 +17,7 @@ const rssBytes = (pid: number) =>
 
 describe('mimo serve under load', () => {
   it(`should serve ${CLIENTS} concurrent clients for ${DURATION_MS / 1000} s of mixed calls: no errors, no lost writes, bounded memory`, async () => {
-    const box = sandbox({
-      mcpServers: { everything: { command: process.execPath, args: [EVERYTHING], startup: 'eager' } },
-    });
+    const box = sandbox({ mcpServers: EAGER_EVERYTHING });
     child = spawn(
       process.execPath,
       [CLI, 'serve', '--port', '0', '--rate-limit', '0', '--log-level', 'info'],

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { isAlive, waitFor } from '@mimo-mcp/internal-testing/processes';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, EVERYTHING, impureLines, sandbox, TEE } from './helpers.js';
+import { CLI, EAGER_EVERYTHING, INITIALIZE_REQUEST, impureLines, sandbox, TEE } from './helpers.js';
 
 interface Message {
   id?: string | number | null;
@@ -50,18 +50,7 @@ describe('mimo stdio robustness', () => {
     const box = sandbox();
     const s = raw(box.env);
     children.push(s.child);
-    s.send(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
-    );
+    s.send(JSON.stringify(INITIALIZE_REQUEST));
     expect((await s.answer(1)).result).toMatchObject({ protocolVersion: '2025-11-25' });
     s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
 
@@ -139,25 +128,10 @@ describe('mimo shutdown', () => {
   it.each(['stdin EOF', 'SIGTERM'])(
     'should stop every skill process and leave a clean database on %s',
     async (how) => {
-      const box = sandbox({
-        mcpServers: {
-          everything: { command: process.execPath, args: [EVERYTHING, 'stdio'], startup: 'eager' },
-        },
-      });
+      const box = sandbox({ mcpServers: EAGER_EVERYTHING });
       const s = raw(box.env);
       children.push(s.child);
-      s.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'raw', version: '1' },
-          },
-        }),
-      );
+      s.send(JSON.stringify(INITIALIZE_REQUEST));
       await s.answer(1);
       s.send(
         JSON.stringify({
@@ -203,25 +177,10 @@ describe('mimo shutdown', () => {
   );
 
   it('should exit at once on a second signal while a call is still running', async () => {
-    const box = sandbox({
-      mcpServers: {
-        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'], startup: 'eager' },
-      },
-    });
+    const box = sandbox({ mcpServers: EAGER_EVERYTHING });
     const s = raw(box.env);
     children.push(s.child);
-    s.send(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
-    );
+    s.send(JSON.stringify(INITIALIZE_REQUEST));
     await s.answer(1);
     await waitFor(
       async () => {

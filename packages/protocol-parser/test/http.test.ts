@@ -78,6 +78,12 @@ async function serve(options: Partial<McpHttpHandlerOptions> = {}) {
 
 const JSON_AND_SSE = 'application/json, text/event-stream';
 const modernMeta = { [META_KEYS.PROTOCOL_VERSION]: '2026-07-28', [META_KEYS.CLIENT_CAPABILITIES]: {} };
+const modernEcho = {
+  jsonrpc: '2.0',
+  id: 4,
+  method: 'tools/call',
+  params: { name: 'echo', arguments: {}, _meta: modernMeta },
+};
 const initialize = {
   jsonrpc: '2.0',
   id: 1,
@@ -253,33 +259,18 @@ describe('Streamable HTTP: the golden matrix of bad requests', () => {
       ],
       [
         'modern tools/call without Mcp-Name',
-        () =>
-          post(
-            url,
-            {
-              jsonrpc: '2.0',
-              id: 4,
-              method: 'tools/call',
-              params: { name: 'echo', arguments: {}, _meta: modernMeta },
-            },
-            { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call' },
-          ),
+        () => post(url, modernEcho, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call' }),
         400,
         -32020,
       ],
       [
         'modern tools/call with a wrong Mcp-Name',
         () =>
-          post(
-            url,
-            {
-              jsonrpc: '2.0',
-              id: 4,
-              method: 'tools/call',
-              params: { name: 'echo', arguments: {}, _meta: modernMeta },
-            },
-            { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'slow' },
-          ),
+          post(url, modernEcho, {
+            'MCP-Protocol-Version': '2026-07-28',
+            'Mcp-Method': 'tools/call',
+            'Mcp-Name': 'slow',
+          }),
         400,
         -32020,
       ],
