@@ -16,6 +16,7 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const EVERYTHING = fileURLToPath(
   new URL('../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url),
 );
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a knob for running the benchmark by hand, not a task input.
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const words = [
   'cache',

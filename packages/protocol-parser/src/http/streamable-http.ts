@@ -428,8 +428,7 @@ class StreamableHttpHandler implements McpHttpHandler {
       return;
     }
     if (
-      !single ||
-      single.jsonrpc !== '2.0' ||
+      single?.jsonrpc !== '2.0' ||
       (typeof single.method !== 'string' && !('result' in single) && !('error' in single))
     ) {
       const id =
