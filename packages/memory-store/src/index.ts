@@ -12,6 +12,7 @@ export type {
   GraphDriver,
   ImportCounts,
   InsertOutcome,
+  InsertResult,
   MaybePromise,
   MemoryFilter,
   MemoryPatch,

@@ -3,6 +3,7 @@ import { AUTO_EXACT_MAX_FLOATS, VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import type {
+  InsertResult,
   MemoryFilter,
   MemoryPatch,
   MemoryRow,
@@ -205,6 +206,7 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
       path: resolved.path as string,
       synchronous: resolved.synchronous,
       busyTimeoutMs: resolved.busyTimeoutMs,
+      writerThread: resolved.writerThread,
     });
   const store = new MemoryStore(driver, embedder, resolved);
   try {
@@ -226,6 +228,10 @@ export class MemoryStore {
   readonly #embeddingCache: LruCache<string, Float32Array>;
   #syncedSeq = 0;
   #changeToken = -1;
+  /** Sequence numbers of this store's own inserts since the last sync: already in the index. */
+  #ownSeqs: number[] = [];
+  /** Counts index reloads, so an insert that awaited its commit knows whether a reload dropped its vectors. */
+  #indexGeneration = 0;
   #accessBuffer: Array<{ id: string; at: number }> = [];
   #accessTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -255,12 +261,12 @@ export class MemoryStore {
     return this.#events.on(event, listener);
   }
 
-  /** The embedder whose vectors are searched. */
   /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** The embedder whose vectors are searched. */
   get embedder(): Embedder {
     return this.#embedder;
   }
@@ -292,12 +298,42 @@ export class MemoryStore {
     return index;
   }
 
+  /**
+   * Adds rows' vectors to their namespaces' indexes: one bulk update per namespace, so vectors are
+   * normalised and quantised in a single native call. `block`, when given, holds all the rows' vectors in
+   * order (a batch bound for one namespace goes in as it is).
+   */
+  #addToIndex(rows: readonly NewMemoryRow[], block?: Float32Array): void {
+    const groups = new Map<string, NewMemoryRow[]>();
+    for (const row of rows) {
+      const group = groups.get(row.namespace);
+      if (group) group.push(row);
+      else groups.set(row.namespace, [row]);
+    }
+    const dims = this.#embedder.dimensions;
+    for (const [namespace, group] of groups) {
+      let vectors = block;
+      if (!vectors || group.length !== rows.length) {
+        vectors = new Float32Array(group.length * dims);
+        group.forEach((row, i) => {
+          (vectors as Float32Array).set(row.embedding?.vector ?? [], i * dims);
+        });
+      }
+      this.#index(namespace).setMany(
+        group.map((row) => row.id),
+        vectors,
+      );
+    }
+  }
+
   /** Rebuilds the in-memory vector indexes from the database (vectors of the active embedder only). */
   async reloadIndex(): Promise<void> {
     this.#assertOpen();
     const started = Date.now();
     this.#changeToken = await this.#driver.changeToken();
     this.#syncedSeq = await this.#driver.currentSeq();
+    this.#ownSeqs = [];
+    this.#indexGeneration++;
     this.#indexes.clear();
     const dims = this.#embedder.dimensions;
     for await (const batch of this.#driver.iterateVectors(this.#embedder.id, 10_000)) {
@@ -332,9 +368,14 @@ export class MemoryStore {
   async sync(): Promise<void> {
     this.#assertOpen();
     const token = await this.#driver.changeToken();
-    if (token === this.#changeToken) return;
+    if (token === this.#changeToken) {
+      // Nobody else committed: every change up to our latest insert is ours and already applied.
+      for (const seq of this.#ownSeqs) this.#syncedSeq = Math.max(this.#syncedSeq, seq);
+      this.#ownSeqs = [];
+      return;
+    }
     const started = Date.now();
-    const changes = await this.#driver.vectorChanges(this.#embedder.id, this.#syncedSeq);
+    const changes = await this.#driver.vectorChanges(this.#embedder.id, this.#syncedSeq, this.#ownSeqs);
     if (changes.reset) {
       await this.reloadIndex();
       return;
@@ -345,6 +386,7 @@ export class MemoryStore {
         this.#index(upsert.namespace).set(upsert.id, upsert.vector);
     }
     this.#syncedSeq = changes.seq;
+    this.#ownSeqs = this.#ownSeqs.filter((seq) => seq > changes.seq);
     this.#changeToken = token;
     this.#events.emit('index-refreshed', {
       upserts: changes.upserts.length,
@@ -557,13 +599,28 @@ export class MemoryStore {
       });
     }
 
-    const outcomes = await this.#driver.insertMemories(rows, {
-      maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace,
-    });
+    // The driver may insert on its writer thread; meanwhile the new vectors go into the index (the ids are
+    // fresh, so this only adds). They come out again if the insert fails, and for rows found to be exact
+    // duplicates. A search in between may see an id whose row is not committed yet: hydration skips it.
+    const insertion = (async () =>
+      this.#driver.insertMemories(rows, { maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace }))();
+    const generation = this.#indexGeneration;
+    const vectorRows = rows.filter((row) => row.embedding !== null);
+    this.#addToIndex(vectorRows, vectorRows.length === inputs.length ? block : undefined);
+    let inserted: InsertResult;
+    try {
+      inserted = await insertion;
+    } catch (error) {
+      for (const row of vectorRows) this.#indexes.get(row.namespace)?.remove(row.id);
+      throw error;
+    }
+    const { outcomes } = inserted;
+    // A reload while the insert was in flight rebuilt the index without the uncommitted rows.
+    if (this.#indexGeneration !== generation) this.#addToIndex(vectorRows);
+    this.#ownSeqs.push(inserted.seq);
     let next = 0;
     const created: string[] = [];
-    const indexed = new Map<string, { ids: string[]; vectors: Float32Array[] }>();
-    prepared.forEach((item, position) => {
+    prepared.forEach((_item, position) => {
       const existing = results[position];
       if (existing?.status === 'merged') return;
       const outcome = outcomes[next] as (typeof outcomes)[number];
@@ -578,26 +635,10 @@ export class MemoryStore {
       };
       if (outcome.status === 'created') {
         created.push(outcome.id);
-        if (row.embedding) {
-          const group = indexed.get(item.namespace) ?? { ids: [], vectors: [] };
-          group.ids.push(outcome.id);
-          group.vectors.push(row.embedding.vector);
-          indexed.set(item.namespace, group);
-        }
+      } else if (row.embedding) {
+        this.#indexes.get(row.namespace)?.remove(row.id);
       }
     });
-    // One bulk update per namespace: vectors are normalised and quantised in a single native call. When every
-    // memory of the batch went to one namespace (a bulk load), the batch's block goes in as it is.
-    for (const [namespace, group] of indexed) {
-      let vectors = block;
-      if (group.ids.length !== inputs.length) {
-        vectors = new Float32Array(group.ids.length * dims);
-        group.vectors.forEach((vector, i) => {
-          vectors.set(vector, i * dims);
-        });
-      }
-      this.#index(namespace).setMany(group.ids, vectors);
-    }
     for (const merge of merges) {
       const item = prepared[merge.position] as (typeof prepared)[number];
       const [target] = await this.#driver.getMemories(item.namespace, [merge.target], now, true);

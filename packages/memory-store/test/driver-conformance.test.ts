@@ -11,6 +11,10 @@ import { tempDb } from './helpers/temp.js';
 const implementations: Array<[string, () => StorageDriver]> = [
   ['sqlite file', () => createSqliteDriver({ path: tempDb() })],
   ['sqlite :memory:', () => createSqliteDriver({ path: ':memory:' })],
+  [
+    'sqlite file, inserts on the writer thread',
+    () => createSqliteDriver({ path: tempDb(), writerThreadMinRows: 1 }),
+  ],
 ];
 
 const NOW = 1_800_000_000_000;
@@ -39,7 +43,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
   it('should insert atomically, report exact duplicates with the existing id, and read rows back', async () => {
     const driver = make();
     const a = row('alpha memory', { tags: ['x', 'y'], metadata: { k: 1 }, importance: 0.9 });
-    const outcomes = await driver.insertMemories([a, row('beta memory'), row('alpha memory')], limits);
+    const { outcomes } = await driver.insertMemories([a, row('beta memory'), row('alpha memory')], limits);
     expect(outcomes.map((o) => o.status)).toEqual(['created', 'created', 'duplicate']);
     expect(outcomes[2]?.id).toBe(a.id);
     const [stored] = await driver.getMemories('ns', [a.id], NOW);
@@ -54,7 +58,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     });
     expect(await driver.getMemories('other', [a.id], NOW)).toEqual([]);
     expect(await driver.findByHash('ns', contentHash('alpha memory'))).toBe(a.id);
-    driver.close();
+    await driver.close();
   });
 
   it('should roll back a whole batch when one row breaks a rule', async () => {
@@ -64,7 +68,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
       Promise.resolve().then(() => driver.insertMemories([row('good one'), bad], limits)),
     ).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     expect(await driver.countMemories(filter())).toBe(0);
-    driver.close();
+    await driver.close();
   });
 
   it('should enforce the per-namespace limit atomically', async () => {
@@ -76,7 +80,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
       ),
     ).rejects.toMatchObject({ code: 'NAMESPACE_FULL' });
     expect(await driver.countMemories(filter())).toBe(2);
-    driver.close();
+    await driver.close();
   });
 
   it('should update content, tags and vectors, keep the FTS index in step, and refuse a duplicate content', async () => {
@@ -118,7 +122,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
       ),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await driver.updateMemory('ns', 'missing', { kind: 'x' }, NOW)).toBeUndefined();
-    driver.close();
+    await driver.close();
   });
 
   it('should filter by kind, tags (any/all), time, importance and expiry', async () => {
@@ -142,7 +146,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect(await count({ minImportance: 0.5 })).toBe(2);
     expect(await count({ maxImportance: 0.4 })).toBe(1);
     expect((await driver.filterIds(filter({ kinds: ['fact'] }), 10)).length).toBe(2);
-    driver.close();
+    await driver.close();
   });
 
   it('should page through a list newest first with a cursor, and reject a forged cursor', async () => {
@@ -168,7 +172,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     await expect(
       Promise.resolve().then(() => driver.listMemories(filter(), { limit: 3, cursor: 'nonsense' })),
     ).rejects.toThrow(/Invalid cursor/);
-    driver.close();
+    await driver.close();
   });
 
   it('should rank keyword hits by BM25 and never treat user text as FTS syntax', async () => {
@@ -183,7 +187,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     for (const hostile of ['NEAR', 'OR', '"', '*', 'content:', 'AND NOT', ')(', '^']) {
       await driver.keywordSearch(filter(), [{ term: hostile, prefix: false }], 10);
     }
-    driver.close();
+    await driver.close();
   });
 
   it('should give the filter-first answer whether a namespace holds most rows or few, with expired rows among the best', async () => {
@@ -213,7 +217,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     // The small namespace takes the filter-first path and sees only its own rows.
     const other = await driver.keywordSearch({ namespace: 'other', now: NOW }, term, 50);
     expect(other).toHaveLength(20);
-    driver.close();
+    await driver.close();
   });
 
   it('should see a word in keyword search right after it is first written', async () => {
@@ -226,7 +230,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect((await driver.keywordSearch(filter(), term, 10)).map((hit) => hit.id)).toEqual([added.id]);
     await driver.deleteMemories('ns', [added.id]);
     expect(await driver.keywordSearch(filter(), term, 10)).toEqual([]);
-    driver.close();
+    await driver.close();
   });
 
   it('should delete by id and by filter, removing FTS entries and logging deletions for other processes', async () => {
@@ -242,7 +246,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect(changes.reset).toBe(false);
     expect(changes.removals.map((r) => r.id).sort()).toEqual([a.id, b.id, expect.any(String)].sort());
     expect(await driver.countMemories(filter())).toBe(0);
-    driver.close();
+    await driver.close();
   });
 
   it('should report vector changes since a sequence number, per model', async () => {
@@ -255,7 +259,23 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect([...(changes.upserts[0]?.vector ?? [])]).toEqual([1, 0, 0]);
     expect(changes.removals.map((r) => r.id)).toEqual([b.id]);
     expect((await driver.vectorChanges('m1', changes.seq)).upserts).toEqual([]);
-    driver.close();
+    await driver.close();
+  });
+
+  it('should give each insert a new sequence number, and leave out the changes of sequence numbers to skip', async () => {
+    const driver = make();
+    const before = await driver.currentSeq();
+    const first = await driver.insertMemories([row('mine one'), row('mine two')], limits);
+    const second = await driver.insertMemories([row('theirs')], limits);
+    expect(first.seq).toBeGreaterThan(before);
+    expect(second.seq).toBeGreaterThan(first.seq);
+    expect(await driver.currentSeq()).toBe(second.seq);
+    const all = await driver.vectorChanges('m1', before);
+    expect(all.upserts).toHaveLength(3);
+    const others = await driver.vectorChanges('m1', before, [first.seq]);
+    expect(others.upserts.map((u) => u.id)).toEqual([second.outcomes[0]?.id]);
+    expect(others.seq).toBe(second.seq);
+    await driver.close();
   });
 
   it('should list and fill missing embeddings, refusing vectors for content that changed meanwhile', async () => {
@@ -277,7 +297,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect(await driver.missingEmbeddings('m1', 10)).toEqual([]);
     const loaded = [...(driver.iterateVectors('m1', 1) as Iterable<Array<{ id: string }>>)].flat();
     expect(loaded).toHaveLength(2);
-    driver.close();
+    await driver.close();
   });
 
   it('should record accesses in a batch and prune expired and stale low-importance memories', async () => {
@@ -295,7 +315,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect((await driver.prune({}, NOW)).sort()).toEqual([expired.id]);
     expect(await driver.prune({ maxImportance: 0.5, olderThan: NOW - 5000 }, NOW)).toEqual([stale.id]);
     expect(await driver.countMemories(filter())).toBe(1);
-    driver.close();
+    await driver.close();
   });
 
   it('should cache embeddings by model and content hash', async () => {
@@ -305,7 +325,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     expect([...(found.get('h1') ?? [])]).toEqual([1, 2]);
     expect(found.has('h2')).toBe(false);
     expect((await driver.cacheGet('m2', ['h1'])).size).toBe(0);
-    driver.close();
+    await driver.close();
   });
 
   it('should keep statistics and namespaces', async () => {
@@ -324,7 +344,7 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     });
     expect(await driver.namespaces()).toEqual(['ns', 'other']);
     expect(await driver.integrityCheck()).toBe('ok');
-    driver.close();
+    await driver.close();
   });
 
   it('should export and import every record', async () => {
@@ -357,8 +377,8 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
 
   it('should refuse work after close, and close idempotently', async () => {
     const driver = make();
-    driver.close();
-    driver.close();
+    await driver.close();
+    await driver.close();
     expect(() => driver.countMemories(filter())).toThrow(/closed/);
   });
 });

@@ -16,16 +16,22 @@ export interface StorageDriver {
 
   /** A cheap token that changes when another connection or process commits. */
   changeToken(): MaybePromise<number>;
-  /** Vector changes since `afterSeq` for one model (for refreshing an in-memory index). */
-  vectorChanges(model: string, afterSeq: number): MaybePromise<VectorChanges>;
+  /**
+   * Vector changes since `afterSeq` for one model (for refreshing an in-memory index). Rows written with a
+   * sequence number in `skipSeqs` (the caller's own inserts, already in its index) are left out.
+   */
+  vectorChanges(model: string, afterSeq: number, skipSeqs?: readonly number[]): MaybePromise<VectorChanges>;
   /** The current change sequence number. */
   currentSeq(): MaybePromise<number>;
 
-  /** Inserts rows atomically. A row whose (namespace, contentHash) exists is not inserted: its existing id is returned. */
+  /**
+   * Inserts rows atomically. A row whose (namespace, contentHash) exists is not inserted: its existing id is
+   * returned. The result carries the change sequence number the rows were written with.
+   */
   insertMemories(
     rows: readonly NewMemoryRow[],
     limits: { maxPerNamespace: number },
-  ): MaybePromise<InsertOutcome[]>;
+  ): MaybePromise<InsertResult>;
   /** Rows by id within a namespace (expired rows excluded unless `includeExpired`). */
   getMemories(
     namespace: string,
@@ -163,6 +169,12 @@ export interface MemoryFilter {
 }
 
 export type InsertOutcome = { id: string; status: 'created' } | { id: string; status: 'duplicate' };
+
+/** What {@link StorageDriver.insertMemories} did: one outcome per row, in order, and the rows' sequence number. */
+export interface InsertResult {
+  seq: number;
+  outcomes: InsertOutcome[];
+}
 
 export interface PrunePolicy {
   /** Also delete memories below this importance… */

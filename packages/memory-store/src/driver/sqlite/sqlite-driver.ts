@@ -7,7 +7,7 @@ import type {
   ExportRecord,
   GraphDriver,
   ImportCounts,
-  InsertOutcome,
+  InsertResult,
   MemoryFilter,
   MemoryPatch,
   MemoryRow,
@@ -22,6 +22,14 @@ import type {
   VectorChanges,
 } from '../types.js';
 import { MIGRATIONS, type Migration, runMigrations } from './migrations.js';
+import {
+  addToNamespaceCounts,
+  configureConnection,
+  type Fail,
+  insertMemoryRows,
+  vectorBlob,
+} from './write-rows.js';
+import { WriterThread, WriterThreadUnavailable } from './writer-client.js';
 
 export interface SqliteDriverOptions {
   /** Database file, created if missing; `:memory:` for a private in-memory database. */
@@ -36,7 +44,20 @@ export interface SqliteDriverOptions {
   busyTimeoutMs?: number;
   /** Schema migrations to run (tests inject failing ones). @default MIGRATIONS */
   migrations?: readonly Migration[];
+  /**
+   * Insert batches of at least {@link WRITER_THREAD_MIN_ROWS} memories on a writer thread (its own
+   * connection to the same file), so the calling thread works meanwhile: a bulk load runs about twice as
+   * fast on two cores. Ignored for `:memory:`, which one connection alone can see. @default true
+   */
+  writerThread?: boolean;
+  /** The smallest batch sent to the writer thread. @default WRITER_THREAD_MIN_ROWS */
+  writerThreadMinRows?: number;
 }
+
+/** The smallest batch worth sending to the writer thread (below it, the hand-over costs more than it saves). */
+export const WRITER_THREAD_MIN_ROWS = 128;
+
+const failWith: Fail = (code, message, data) => new MemoryStoreError(code, message, { data });
 
 const MEMORY_COLUMNS =
   'm.id, m.namespace, m.content, m.kind, m.tags, m.importance, m.metadata, m.created_at, m.updated_at, ' +
@@ -127,11 +148,6 @@ function toRelation(row: RelationSqlRow): RelationRow {
   };
 }
 
-/** Copies a vector into a Buffer for binding (little-endian f32). */
-function vectorBlob(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
 /** Reads a vector BLOB into an aligned Float32Array (driver buffers may sit at odd offsets in a pool). */
 function blobVector(blob: Buffer): Float32Array {
   const copy = new Uint8Array(blob.byteLength);
@@ -140,11 +156,6 @@ function blobVector(blob: Buffer): Float32Array {
 }
 
 const json = (value: unknown): string => JSON.stringify(value);
-/** JSON of a metadata object; the common empty one without a serialiser call. */
-function jsonObject(value: Record<string, unknown>): string {
-  for (const _ in value) return JSON.stringify(value);
-  return '{}';
-}
 
 function encodeCursor(parts: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
@@ -208,15 +219,6 @@ function filterSql(filter: MemoryFilter): { sql: string; params: Record<string, 
   return { sql: parts.join(' AND '), params };
 }
 
-/** Rows per multi-row INSERT statement. */
-const INSERT_CHUNK = 64;
-
-/** `(?, ?, …), (?, ?, …)` for `rows` rows of `columns` parameters. */
-function placeholders(rows: number, columns: number): string {
-  const row = `(${new Array(columns).fill('?').join(', ')})`;
-  return new Array(rows).fill(row).join(', ');
-}
-
 /** Most rows a keyword query may make FTS5 score (see `#keywordMatch`). */
 export const KEYWORD_MATCH_BUDGET = 2000;
 
@@ -243,6 +245,9 @@ class SqliteDriver implements StorageDriver {
   readonly graph: GraphDriver;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #cachedStatement = (sql: string) => this.statement(sql);
+  #writer: WriterThread | undefined;
+  readonly #writerMinRows: number;
   readonly #synchronousFull: boolean;
   #closed = false;
   /** Commits made through this connection (others' show in `data_version`). */
@@ -256,6 +261,7 @@ class SqliteDriver implements StorageDriver {
 
   constructor(options: SqliteDriverOptions) {
     this.location = options.path;
+    this.#writerMinRows = options.writerThreadMinRows ?? WRITER_THREAD_MIN_ROWS;
     this.#synchronousFull = options.synchronous !== 'normal';
     try {
       this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
@@ -270,9 +276,7 @@ class SqliteDriver implements StorageDriver {
         const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
         if (mode !== 'wal') throw new Error(`could not enable WAL (journal_mode is ${String(mode)})`);
       }
-      this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.#db.pragma('foreign_keys = ON');
-      this.#db.pragma('temp_store = MEMORY');
+      configureConnection(this.#db, options.synchronous ?? 'full');
       runMigrations(this.#db, options.migrations ?? MIGRATIONS);
     } catch (error) {
       this.#db.close();
@@ -281,6 +285,14 @@ class SqliteDriver implements StorageDriver {
         : storageError(`Preparing the database ${JSON.stringify(options.path)}`, error);
     }
     this.graph = new SqliteGraph(this);
+    if (options.path !== ':memory:' && options.writerThread !== false) {
+      this.#writer = new WriterThread({
+        path: options.path,
+        synchronous: options.synchronous ?? 'full',
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        schemaVersion: this.#db.pragma('user_version', { simple: true }) as number,
+      });
+    }
   }
 
   /** A cached prepared statement. */
@@ -342,7 +354,7 @@ class SqliteDriver implements StorageDriver {
     return (this.statement("SELECT value FROM counters WHERE name = 'seq'").get() as { value: number }).value;
   }
 
-  vectorChanges(model: string, afterSeq: number): VectorChanges {
+  vectorChanges(model: string, afterSeq: number, skipSeqs: readonly number[] = []): VectorChanges {
     return this.read('Reading changes', () => {
       const seq = this.currentSeq();
       const floor = (
@@ -351,9 +363,16 @@ class SqliteDriver implements StorageDriver {
       if (afterSeq < floor) return { seq, reset: true, upserts: [], removals: [] };
       const upserts: StoredVector[] = [];
       const removals: Array<{ id: string; namespace: string }> = [];
-      const changed = this.statement(
-        'SELECT id, namespace, embedding_model, embedding FROM memories WHERE seq > ? ORDER BY seq',
-      ).all(afterSeq) as Array<{
+      const changed = (
+        skipSeqs.length === 0
+          ? this.statement(
+              'SELECT id, namespace, embedding_model, embedding FROM memories WHERE seq > ? ORDER BY seq',
+            ).all(afterSeq)
+          : this.statement(
+              'SELECT id, namespace, embedding_model, embedding FROM memories ' +
+                'WHERE seq > ? AND seq NOT IN (SELECT value FROM json_each(?)) ORDER BY seq',
+            ).all(afterSeq, json(skipSeqs))
+      ) as Array<{
         id: string;
         namespace: string;
         embedding_model: string | null;
@@ -378,91 +397,37 @@ class SqliteDriver implements StorageDriver {
     });
   }
 
-  insertMemories(rows: readonly NewMemoryRow[], limits: { maxPerNamespace: number }): InsertOutcome[] {
-    if (rows.length === 0) return [];
-    return this.write('Storing memories', () => {
-      const seq = this.nextSeq();
-      const inserted = new Map<string, number>();
-      // Multi-row statements: one round trip per 64 rows instead of one per row.
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        const end = Math.min(rows.length, start + INSERT_CHUNK);
-        const values: unknown[] = [];
-        for (let i = start; i < end; i++) {
-          const row = rows[i] as NewMemoryRow;
-          values.push(
-            row.id,
-            row.namespace,
-            row.content,
-            row.kind,
-            row.tags.length === 0 ? '[]' : json(row.tags),
-            row.importance,
-            jsonObject(row.metadata),
-            row.createdAt,
-            row.createdAt,
-            row.expiresAt,
-            row.contentHash,
-            row.embedding?.model ?? null,
-            row.embedding?.vector.length ?? null,
-            row.embedding ? vectorBlob(row.embedding.vector) : null,
-            seq,
-          );
-        }
-        const returned = this.statement(
-          'INSERT INTO memories (id, namespace, content, kind, tags, importance, metadata, created_at, updated_at, ' +
-            'expires_at, content_hash, embedding_model, embedding_dims, embedding, seq) VALUES ' +
-            placeholders(end - start, 15) +
-            ' ON CONFLICT (namespace, content_hash) DO NOTHING RETURNING rowid, id',
-        ).all(...values) as Array<{ rowid: number; id: string }>;
-        const ftsValues: unknown[] = [];
-        for (const entry of returned) {
-          inserted.set(entry.id, entry.rowid);
-        }
-        for (let i = start; i < end; i++) {
-          const row = rows[i] as NewMemoryRow;
-          const rowid = inserted.get(row.id);
-          if (rowid !== undefined) ftsValues.push(rowid, row.content);
-        }
-        if (ftsValues.length > 0) {
-          this.statement(
-            `INSERT INTO memories_fts (rowid, content) VALUES ${placeholders(ftsValues.length / 2, 2)}`,
-          ).run(...ftsValues);
-        }
-      }
-      const existing = this.statement('SELECT id FROM memories WHERE namespace = ? AND content_hash = ?');
-      const tag = this.statement(
-        'INSERT OR IGNORE INTO memory_tags (namespace, tag, memory_rowid) VALUES (?, ?, ?)',
+  insertMemories(
+    rows: readonly NewMemoryRow[],
+    limits: { maxPerNamespace: number },
+  ): InsertResult | Promise<InsertResult> {
+    this.#assertOpen();
+    if (rows.length === 0) return { seq: this.currentSeq(), outcomes: [] };
+    const inline = () =>
+      this.write('Storing memories', () =>
+        insertMemoryRows(this.#cachedStatement, rows, limits.maxPerNamespace, failWith),
       );
-      const added = new Map<string, number>();
-      const outcomes: InsertOutcome[] = rows.map((row) => {
-        const rowid = inserted.get(row.id);
-        if (rowid === undefined) {
-          const found = existing.get(row.namespace, row.contentHash) as { id: string };
-          return { id: found.id, status: 'duplicate' };
+    const writer = this.#writer;
+    if (!writer || rows.length < this.#writerMinRows) return inline();
+    return writer.insert(rows, limits.maxPerNamespace).then(
+      (result) => {
+        this.#writes++;
+        return result;
+      },
+      (error: unknown) => {
+        if (!(error instanceof WriterThreadUnavailable)) throw error;
+        // Nothing was written: this connection writes, now and from now on.
+        if (this.#writer === writer) {
+          this.#writer = undefined;
+          void writer.close();
         }
-        for (const name of row.tags) tag.run(row.namespace, name, rowid);
-        added.set(row.namespace, (added.get(row.namespace) ?? 0) + 1);
-        return { id: row.id, status: 'created' };
-      });
-      this.#addToCounts(added, limits.maxPerNamespace);
-      return outcomes;
-    });
+        return inline();
+      },
+    );
   }
 
   #addToCounts(added: Map<string, number>, maxPerNamespace: number): void {
-    const upsert = this.statement(
-      'INSERT INTO namespace_counts (namespace, memories) VALUES (?, ?) ON CONFLICT (namespace) DO UPDATE SET memories = memories + excluded.memories RETURNING memories',
-    );
-    for (const [namespace, count] of added) {
-      const total = (upsert.get(namespace, count) as { memories: number }).memories;
-      if (count > 0 && total > maxPerNamespace) {
-        throw new MemoryStoreError(
-          'NAMESPACE_FULL',
-          `Namespace ${JSON.stringify(namespace)} would hold ${total} memories, over the limit of ${maxPerNamespace}; ` +
-            'prune or delete memories, or raise limits.maxMemoriesPerNamespace',
-          { data: { namespace, limit: maxPerNamespace } },
-        );
-      }
-    }
+    addToNamespaceCounts(this.#cachedStatement, added, maxPerNamespace, failWith);
   }
 
   getMemories(namespace: string, ids: readonly string[], now: number, includeExpired = false): MemoryRow[] {
@@ -1218,9 +1183,11 @@ class SqliteDriver implements StorageDriver {
     return problems.length === 0 ? 'ok' : problems.join('; ');
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The writer thread finishes what it was given and closes its connection first.
+    await this.#writer?.close();
     this.#statements.clear();
     try {
       // A clean close checkpoints the WAL and removes it.
