@@ -204,6 +204,59 @@ describe('mimo serve: Streamable HTTP end to end', () => {
   });
 });
 
+describe('mimo serve: slow event consumers', () => {
+  it('should drop an /events consumer whose unsent events pass maxBufferedBytes, before any missed heartbeat', async () => {
+    const server = await startServer([], {
+      http: { events: { heartbeatMs: 600_000, maxBufferedBytes: 1024 } },
+    });
+    const slow = new WebSocket(`${server.base.replace('http', 'ws')}/events`);
+    await new Promise((resolve) => slow.on('open', resolve));
+    (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+    const client = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    closers.push(() => client.close());
+    await client.connect(new HttpV2(new URL(server.url)));
+    const dropped = async () =>
+      (await (await fetch(`${server.base}/metrics`)).text()).match(
+        /mimo_events_clients_dropped_total (\d+)/,
+      )?.[1];
+    // Memories to delete are written through a second connection (without vectors): each memory_delete of
+    // 1,000 ids then publishes one event of about 30 KB. The kernel's socket buffers take the first
+    // megabytes (about 4 MB here); past them, events queue in the server up to the limit. At most 30 MB.
+    const side = await openMemoryStore({
+      path: server.box.db,
+      namespace: 'test',
+      embedder: {
+        id: 'offline',
+        dimensions: 8,
+        embed: async () => {
+          throw new Error('offline');
+        },
+      },
+    });
+    for (let round = 0; round < 100 && (await dropped()) === '0'; round++) {
+      const batch = Array.from({ length: 10_000 }, (_, i) => ({ content: `filler ${round}.${i}` }));
+      const ids = (await side.createMany(batch, { nearDuplicates: 'skip' })).map((result) => result.id);
+      for (let start = 0; start < ids.length; start += 1000) {
+        const result = await client.callTool({
+          name: 'memory_delete',
+          arguments: { ids: ids.slice(start, start + 1000) },
+        });
+        expect((result.structuredContent as { deleted: string[] }).deleted).toHaveLength(1000);
+      }
+    }
+    await side.close();
+    expect(await dropped()).toBe('1');
+    expect(server.stderr()).toMatch(/"reason":"too slow".*event client dropped/);
+    expect(server.stderr()).not.toMatch(/no heartbeat/);
+    await expect
+      .poll(
+        async () =>
+          (await (await fetch(`${server.base}/metrics`)).text()).match(/mimo_events_clients (\d+)/)?.[1],
+      )
+      .toBe('0');
+  }, 90_000);
+});
+
 describe('mimo serve: conformance', () => {
   it('should pass the MCP conformance suite, apart from scenarios that need the suite’s own fixture tools', async () => {
     const server = await startServer();
