@@ -554,8 +554,9 @@ export class MemoryStore {
     if (options.signal?.aborted)
       throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
 
-    await this.sync();
     const checkNear = (options.nearDuplicates ?? 'check') === 'check';
+    // The near-duplicate check needs other processes' latest vectors; without it, the next search syncs.
+    if (checkNear) await this.sync();
     const threshold = this.#options.dedup.nearDuplicateThreshold;
     const rows: NewMemoryRow[] = [];
     const results: Array<CreateResult | undefined> = [];
@@ -617,6 +618,8 @@ export class MemoryStore {
     const { outcomes } = inserted;
     // A reload while the insert was in flight rebuilt the index without the uncommitted rows.
     if (this.#indexGeneration !== generation) this.#addToIndex(vectorRows);
+    // Bounded: past it, the next sync reads some of our own rows back (correct, only slower).
+    if (this.#ownSeqs.length >= 1024) this.#ownSeqs = [];
     this.#ownSeqs.push(inserted.seq);
     let next = 0;
     const created: string[] = [];

@@ -9,12 +9,13 @@ import {
   openMemoryStore,
   runMigrations,
 } from '../src/index.js';
+import { contentHash } from '../src/util/hash.js';
 import { tempDb } from './helpers/temp.js';
 
 describe('migrations', () => {
-  it('should create a fresh database at the latest version with WAL, foreign keys and the audit table', () => {
+  it('should create a fresh database at the latest version with WAL, foreign keys and the audit table', async () => {
     const file = tempDb();
-    createSqliteDriver({ path: file }).close();
+    await createSqliteDriver({ path: file }).close();
     const db = new Database(file);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -22,8 +23,39 @@ describe('migrations', () => {
       (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
         (r) => r.version,
       ),
-    ).toEqual([1]);
+    ).toEqual([1, 2]);
     db.close();
+  });
+
+  it('should move a version-1 file to 32-byte content hashes, keeping its rows and its exact-duplicate detection', async () => {
+    const file = tempDb();
+    await createSqliteDriver({ path: file, migrations: MIGRATIONS.slice(0, 1) }).close();
+    // A row as version 1 wrote it: the content hash as 64 hex characters.
+    const raw = new Database(file);
+    raw
+      .prepare(
+        "INSERT INTO memories (id, namespace, content, kind, importance, created_at, updated_at, content_hash, seq) VALUES ('m-old', 'default', ?, 'note', 0.5, 1, 1, ?, 1)",
+      )
+      .run('written by version one', contentHash('written by version one'));
+    raw.close();
+
+    const store = await openMemoryStore({ path: file });
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(
+      db
+        .prepare(
+          "SELECT typeof(content_hash) AS t, length(content_hash) AS n FROM memories WHERE id = 'm-old'",
+        )
+        .get(),
+    ).toEqual({ t: 'blob', n: 32 });
+    db.close();
+    expect((await store.get('m-old'))?.content).toBe('written by version one');
+    expect(await store.create({ content: 'written by version one' })).toEqual({
+      id: 'm-old',
+      status: 'duplicate',
+    });
+    await store.close();
   });
 
   it('should leave the file untouched when a migration fails', async () => {
@@ -35,7 +67,7 @@ describe('migrations', () => {
     const failing = [
       ...MIGRATIONS,
       {
-        version: 2,
+        version: LATEST_SCHEMA_VERSION + 1,
         description: 'adds a column, then fails',
         up: (db: Database.Database) => {
           db.exec('ALTER TABLE memories ADD COLUMN doomed TEXT');
@@ -44,10 +76,10 @@ describe('migrations', () => {
       },
     ];
     expect(() => createSqliteDriver({ path: file, migrations: failing })).toThrow(
-      /Migration to schema version 2 .* rolled back; the database is unchanged at version 1: simulated failure/,
+      /Migration to schema version 3 .* rolled back; the database is unchanged at version 2: simulated failure/,
     );
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(
       (
         db.prepare("SELECT count(*) AS n FROM pragma_table_info('memories') WHERE name = 'doomed'").get() as {
@@ -65,7 +97,7 @@ describe('migrations', () => {
   it('should apply pending migrations once even when re-run', () => {
     const db = new Database(':memory:');
     const first = runMigrations(db);
-    expect(first.applied).toEqual([1]);
+    expect(first.applied).toEqual([1, 2]);
     expect(runMigrations(db).applied).toEqual([]);
     db.close();
   });

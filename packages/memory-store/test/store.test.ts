@@ -383,7 +383,7 @@ describe('MemoryStore across connections and processes', () => {
     raw.close();
     const error = await failure(() => openMemoryStore({ path: file }));
     expect(code(error)).toBe('DATABASE_TOO_NEW');
-    expect(error.message).toMatch(/schema version 99.*supports up to 1/);
+    expect(error.message).toMatch(/schema version 99.*supports up to 2/);
   });
 
   it('should refuse a file that is not a database with a STORAGE_ERROR', async () => {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { toColumns } from '../src/driver/sqlite/write-rows.js';
 import { WriterThread, WriterThreadUnavailable } from '../src/driver/sqlite/writer-client.js';
 import { MemoryStoreError, openMemoryStore } from '../src/index.js';
 import { contentHash } from '../src/util/hash.js';
@@ -107,9 +108,9 @@ describe('bulk inserts on the writer thread', () => {
       embedding: null,
     };
     for (let attempt = 0; attempt < 2; attempt++) {
-      const error = await thread.insert([row], 10).catch((caught: unknown) => caught);
+      const error = await thread.insert(toColumns([row]), 10).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(WriterThreadUnavailable);
-      expect((error as Error).message).toMatch(/schema version 1, the writer thread expected 99/);
+      expect((error as Error).message).toMatch(/schema version 2, the writer thread expected 99/);
     }
     await thread.close();
   });
@@ -127,5 +128,60 @@ describe('bulk inserts on the writer thread', () => {
     const stats = await store.stats();
     expect([stats.memories, stats.indexedVectors]).toEqual([400, 400]);
     await store.close();
+  });
+});
+
+describe('concurrent createMany calls', () => {
+  it('should keep every call atomic and the index equal to the file, whichever path each batch takes', async () => {
+    const file = tempDb();
+    const store = await openMemoryStore({ path: file });
+    // Large batches go to the writer thread, small ones are written on the store's own connection, in an
+    // order that depends on timing; some memories appear in two calls.
+    const inputs = [
+      batch('first', 400),
+      batch('small', 5),
+      [...batch('first', 100), ...batch('second', 300)],
+      [{ content: 'first memory number 3 about topic 3', tags: ['first'] }, ...batch('tiny', 2)],
+      batch('third', 250),
+    ];
+    const outputs = await Promise.all(inputs.map((input) => store.createMany(input)));
+    // Each distinct content was created exactly once; its other appearances report that same id.
+    const byContent = new Map<string, Array<{ id: string; status: string }>>();
+    inputs.forEach((input, call) => {
+      input.forEach((memory, i) => {
+        const result = outputs[call]?.[i] as { id: string; status: string };
+        byContent.set(memory.content, [...(byContent.get(memory.content) ?? []), result]);
+      });
+    });
+    for (const results of byContent.values()) {
+      expect(results.filter((r) => r.status === 'created')).toHaveLength(1);
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    }
+    const createdCount = byContent.size;
+    expect(createdCount).toBe(400 + 5 + 300 + 2 + 250);
+    const stats = await store.stats();
+    expect([stats.memories, stats.indexedVectors]).toEqual([createdCount, createdCount]);
+    const { hits } = await store.search({ query: 'third memory number 17 about topic 3', mode: 'vector' });
+    expect(hits[0]?.memory.id).toBe(outputs[4]?.[17]?.id);
+    await store.close();
+    const reopened = await openMemoryStore({ path: file });
+    expect((await reopened.stats()).indexedVectors).toBe(createdCount);
+    await reopened.close();
+  });
+
+  it('should see another process’s writes at the next search after loading without the near-duplicate check', async () => {
+    const file = tempDb();
+    const loader = await openMemoryStore({ path: file });
+    const other = await openMemoryStore({ path: file });
+    await loader.createMany(batch('bulk', 300), { nearDuplicates: 'skip' });
+    const { id } = await other.create({ content: 'a note from the other process about zeppelins' });
+    await loader.createMany(batch('more', 300), { nearDuplicates: 'skip' });
+    const { hits } = await loader.search({
+      query: 'a note from the other process about zeppelins',
+      mode: 'vector',
+    });
+    expect(hits[0]?.memory.id).toBe(id);
+    await other.close();
+    await loader.close();
   });
 });

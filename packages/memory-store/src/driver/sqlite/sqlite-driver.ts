@@ -26,7 +26,10 @@ import {
   addToNamespaceCounts,
   configureConnection,
   type Fail,
+  hashKey,
   insertMemoryRows,
+  insertOutcomes,
+  toColumns,
   vectorBlob,
 } from './write-rows.js';
 import { WriterThread, WriterThreadUnavailable } from './writer-client.js';
@@ -61,7 +64,7 @@ const failWith: Fail = (code, message, data) => new MemoryStoreError(code, messa
 
 const MEMORY_COLUMNS =
   'm.id, m.namespace, m.content, m.kind, m.tags, m.importance, m.metadata, m.created_at, m.updated_at, ' +
-  'm.accessed_at, m.access_count, m.expires_at, m.content_hash, m.embedding_model, m.embedding_dims';
+  'm.accessed_at, m.access_count, m.expires_at, lower(hex(m.content_hash)) AS content_hash, m.embedding_model, m.embedding_dims';
 
 interface MemorySqlRow {
   id: string;
@@ -270,9 +273,10 @@ class SqliteDriver implements StorageDriver {
     }
     try {
       if (options.path !== ':memory:') {
-        // 8 KiB pages suit rows carrying a 1.5 KiB vector (measured ~15% faster inserts than 4 KiB); the
-        // size can only be chosen before the file's first write.
-        if (this.#db.pragma('page_count', { simple: true }) === 0) this.#db.pragma('page_size = 8192');
+        // 16 KiB pages suit rows carrying a 1.5 KiB vector: bulk inserts measured ~10% faster than with 8 KiB
+        // pages (and 8 KiB ~15% faster than 4 KiB), one create ~0.1 ms slower, searches the same. The size
+        // can only be chosen before the file's first write; existing files keep theirs.
+        if (this.#db.pragma('page_count', { simple: true }) === 0) this.#db.pragma('page_size = 16384');
         const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
         if (mode !== 'wal') throw new Error(`could not enable WAL (journal_mode is ${String(mode)})`);
       }
@@ -403,16 +407,23 @@ class SqliteDriver implements StorageDriver {
   ): InsertResult | Promise<InsertResult> {
     this.#assertOpen();
     if (rows.length === 0) return { seq: this.currentSeq(), outcomes: [] };
-    const inline = () =>
-      this.write('Storing memories', () =>
-        insertMemoryRows(this.#cachedStatement, rows, limits.maxPerNamespace, failWith),
+    const ids = rows.map((row) => row.id);
+    const inline = () => {
+      const columns = toColumns(rows);
+      return insertOutcomes(
+        ids,
+        this.write('Storing memories', () =>
+          insertMemoryRows(this.#cachedStatement, columns, limits.maxPerNamespace, failWith),
+        ),
       );
+    };
     const writer = this.#writer;
     if (!writer || rows.length < this.#writerMinRows) return inline();
-    return writer.insert(rows, limits.maxPerNamespace).then(
-      (result) => {
+    // The columns' arrays move to the thread; the fallback below builds its own.
+    return writer.insert(toColumns(rows), limits.maxPerNamespace).then(
+      (written) => {
         this.#writes++;
-        return result;
+        return insertOutcomes(ids, written);
       },
       (error: unknown) => {
         if (!(error instanceof WriterThreadUnavailable)) throw error;
@@ -449,7 +460,7 @@ class SqliteDriver implements StorageDriver {
     return (
       this.statement('SELECT id FROM memories WHERE namespace = ? AND content_hash = ?').get(
         namespace,
-        contentHash,
+        hashKey(contentHash),
       ) as { id: string } | undefined
     )?.id;
   }
@@ -481,7 +492,7 @@ class SqliteDriver implements StorageDriver {
           'updated_at = ?, seq = ?, embedding_model = ?, embedding_dims = ?, embedding = ? WHERE rowid = ?',
       ).run(
         content,
-        patch.contentHash ?? old.content_hash,
+        hashKey(patch.contentHash ?? old.content_hash),
         patch.kind ?? old.kind,
         patch.tags ? json(patch.tags) : old.tags,
         patch.importance ?? old.importance,
@@ -859,7 +870,8 @@ class SqliteDriver implements StorageDriver {
   missingEmbeddings(model: string, limit: number, afterId = '') {
     return (
       this.statement(
-        'SELECT id, namespace, content, content_hash FROM memories WHERE (embedding_model IS NULL OR embedding_model != ?) AND id > ? ORDER BY id LIMIT ?',
+        'SELECT id, namespace, content, lower(hex(content_hash)) AS content_hash FROM memories ' +
+          'WHERE (embedding_model IS NULL OR embedding_model != ?) AND id > ? ORDER BY id LIMIT ?',
       ).all(model, afterId, limit) as Array<{
         id: string;
         namespace: string;
@@ -891,7 +903,7 @@ class SqliteDriver implements StorageDriver {
           vectorBlob(item.vector),
           seq,
           item.id,
-          item.contentHash,
+          hashKey(item.contentHash),
         ).changes;
       }
       return changed;
@@ -1093,7 +1105,7 @@ class SqliteDriver implements StorageDriver {
               record.accessedAt,
               record.accessCount,
               record.expiresAt,
-              hash,
+              hashKey(hash),
               record.embedding?.model ?? null,
               record.embedding ? embedding!.byteLength / 4 : null,
               embedding,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { MemoryStoreError, storageError } from '../../errors.js';
-import type { InsertResult, NewMemoryRow } from '../types.js';
+import type { MemoryColumns, WrittenRows } from './write-rows.js';
 
 interface WorkerError {
   message: string;
@@ -9,10 +9,10 @@ interface WorkerError {
   data?: Record<string, unknown>;
 }
 
-type Reply = { id: number; result: InsertResult } | { id: number; error: WorkerError } | { type: 'ready' };
+type Reply = { id: number; result: WrittenRows } | { id: number; error: WorkerError } | { type: 'ready' };
 
 interface Pending {
-  resolve: (result: InsertResult) => void;
+  resolve: (result: WrittenRows) => void;
   reject: (error: unknown) => void;
 }
 
@@ -53,16 +53,23 @@ export class WriterThread {
     this.#options = options;
   }
 
-  /** Inserts rows in one `BEGIN IMMEDIATE` transaction on the writer thread's connection. */
-  insert(rows: readonly NewMemoryRow[], maxPerNamespace: number): Promise<InsertResult> {
+  /**
+   * Inserts rows in one `BEGIN IMMEDIATE` transaction on the writer thread's connection. The columns' typed
+   * arrays are moved to the thread, not copied: the caller must not use them afterwards.
+   */
+  insert(columns: MemoryColumns, maxPerNamespace: number): Promise<WrittenRows> {
     if (this.#closed) return Promise.reject(new MemoryStoreError('CLOSED', 'The memory store is closed'));
     const worker = this.#start();
     const id = this.#nextId++;
-    const request = new Promise<InsertResult>((resolve, reject) => {
+    const request = new Promise<WrittenRows>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (this.#pending.size === 1) worker.ref();
       try {
-        worker.postMessage({ id, rows, maxPerNamespace });
+        const moved = [columns.vectors, columns.hashes, columns.importance, columns.createdAt, columns.dims];
+        worker.postMessage(
+          { id, columns, maxPerNamespace },
+          moved.map((array) => array.buffer as ArrayBuffer),
+        );
       } catch (error) {
         this.#settle(id);
         reject(storageError('Sending memories to the writer thread', error));

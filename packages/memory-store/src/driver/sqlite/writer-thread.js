@@ -34,8 +34,8 @@ class LimitError extends Error {
   }
 }
 const fail = (code, message, data) => new LimitError(code, message, data);
-const insert = db.transaction((rows, maxPerNamespace) =>
-  insertMemoryRows(statement, rows, maxPerNamespace, fail),
+const insert = db.transaction((columns, maxPerNamespace) =>
+  insertMemoryRows(statement, columns, maxPerNamespace, fail),
 );
 
 parentPort.on('message', (message) => {
@@ -46,7 +46,7 @@ parentPort.on('message', (message) => {
   }
   let failed = false;
   try {
-    const result = insert.immediate(message.rows, message.maxPerNamespace);
+    const result = insert.immediate(message.columns, message.maxPerNamespace);
     parentPort.postMessage({ id: message.id, result });
   } catch (error) {
     failed = true;
