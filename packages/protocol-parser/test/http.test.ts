@@ -28,6 +28,8 @@ function makeServer() {
     { name: 'slow', description: 'Reports progress', inputSchema: { type: 'object' } },
     { name: 'grow', description: 'Adds a tool', inputSchema: { type: 'object' } },
   ];
+  /** Ends a `slow` call made with `hold: true` (the unlisted `release` tool calls it). */
+  let release = () => {};
   const server: McpServer = new McpServer({
     serverInfo: { name: 'http-fixture', version: '1.0.0' },
     tools: {
@@ -40,7 +42,12 @@ function makeServer() {
             await new Promise((resolve) => setTimeout(resolve, 10));
             await scope.sendProgress({ progress: i, total: 3 });
           }
+          if (args.hold) await new Promise<void>((resolve) => (release = resolve));
           return { content: [{ type: 'text', text: 'slow done' }] };
+        }
+        if (name === 'release') {
+          release();
+          return { content: [{ type: 'text', text: 'released' }] };
         }
         if (name === 'grow') {
           tools.push({
@@ -156,11 +163,14 @@ describe('Streamable HTTP with the official clients', () => {
     const echoed = await client.callTool({ name: 'echo', arguments: { message: 'yo' } });
     expect(echoed.content).toEqual([{ type: 'text', text: 'yo (modern)' }]);
     const progress: number[] = [];
-    await client.callTool(
-      { name: 'slow', arguments: {} },
+    // This client drops progress it handles after the result, so the tool holds its result until released.
+    const slow = client.callTool(
+      { name: 'slow', arguments: { hold: true } },
       { onprogress: ({ progress: p }) => progress.push(p) },
     );
-    await expect.poll(() => progress).toEqual([1, 2, 3]);
+    await expect.poll(() => progress, { timeout: 10_000 }).toEqual([1, 2, 3]);
+    await client.callTool({ name: 'release', arguments: {} });
+    expect((await slow).content).toEqual([{ type: 'text', text: 'slow done' }]);
     await client.callTool({ name: 'grow', arguments: {} });
     await expect.poll(() => changes, { timeout: 5000 }).toBeGreaterThan(0);
   });

@@ -80,13 +80,14 @@ describe('McpServer with the official SDK v2 client (2026-07-28)', () => {
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     expect((await client.listTools()).tools).toHaveLength(4);
     const progress: number[] = [];
-    const slow = await client.callTool(
-      { name: 'slow', arguments: {} },
+    // This client drops progress it handles after the result, so the tool holds its result until released.
+    const slow = client.callTool(
+      { name: 'slow', arguments: { hold: true } },
       { onprogress: ({ progress: p }) => progress.push(p) },
     );
-    expect(text(slow)).toBe('slow done (modern)');
-    // The wire order is progress 1, 2, 3, then the result; this client may deliver the last progress after it.
-    await expect.poll(() => progress).toEqual([1, 2, 3]);
+    await expect.poll(() => progress, { timeout: 10_000 }).toEqual([1, 2, 3]);
+    await client.callTool({ name: 'release', arguments: {} });
+    expect(text(await slow)).toBe('slow done (modern)');
     expect((await client.listResources()).resources).toHaveLength(250);
     await expect(client.readResource({ uri: 'test://missing' })).rejects.toMatchObject({ code: -32602 });
     await client.callTool({ name: 'grow', arguments: {} });
