@@ -71,6 +71,20 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     await driver.close();
   });
 
+  it('should refuse a row whose content hash is not a SHA-256 in hex, storing nothing', async () => {
+    const driver = make();
+    await expect(
+      Promise.resolve().then(() =>
+        driver.insertMemories([row('good one'), row('bad', { contentHash: 'not-a-hash' })], limits),
+      ),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/Row #1: contentHash/),
+    });
+    expect(await driver.countMemories(filter())).toBe(0);
+    await driver.close();
+  });
+
   it('should enforce the per-namespace limit atomically', async () => {
     const driver = make();
     await driver.insertMemories([row('one'), row('two')], { maxPerNamespace: 3 });

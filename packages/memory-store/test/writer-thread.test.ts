@@ -108,7 +108,12 @@ describe('bulk inserts on the writer thread', () => {
       embedding: null,
     };
     for (let attempt = 0; attempt < 2; attempt++) {
-      const error = await thread.insert(toColumns([row]), 10).catch((caught: unknown) => caught);
+      const error = await thread
+        .insert(
+          toColumns([row], () => new Error('unexpected')),
+          10,
+        )
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(WriterThreadUnavailable);
       expect((error as Error).message).toMatch(/schema version 2, the writer thread expected 99/);
     }

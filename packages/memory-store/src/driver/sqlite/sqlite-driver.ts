@@ -409,7 +409,7 @@ class SqliteDriver implements StorageDriver {
     if (rows.length === 0) return { seq: this.currentSeq(), outcomes: [] };
     const ids = rows.map((row) => row.id);
     const inline = () => {
-      const columns = toColumns(rows);
+      const columns = toColumns(rows, failWith);
       return insertOutcomes(
         ids,
         this.write('Storing memories', () =>
@@ -420,7 +420,7 @@ class SqliteDriver implements StorageDriver {
     const writer = this.#writer;
     if (!writer || rows.length < this.#writerMinRows) return inline();
     // The columns' arrays move to the thread; the fallback below builds its own.
-    return writer.insert(toColumns(rows), limits.maxPerNamespace).then(
+    return writer.insert(toColumns(rows, failWith), limits.maxPerNamespace).then(
       (written) => {
         this.#writes++;
         return insertOutcomes(ids, written);

@@ -2,7 +2,11 @@ import type Database from 'better-sqlite3';
 import type { InsertResult, NewMemoryRow } from '../types.js';
 
 /** Builds the error to throw for a failed limit check (the driver and the writer thread each make their own). */
-export type Fail = (code: 'NAMESPACE_FULL', message: string, data: Record<string, unknown>) => Error;
+export type Fail = (
+  code: 'NAMESPACE_FULL' | 'INVALID_ARGUMENT',
+  message: string,
+  data: Record<string, unknown>,
+) => Error;
 /** A cached prepared statement by SQL. */
 export type StatementCache = (sql: string) => Database.Statement;
 
@@ -36,7 +40,7 @@ export interface WrittenRows {
   seq: number;
   duplicates: Array<[index: number, existingId: string]>;
 }
-export declare function toColumns(rows: readonly NewMemoryRow[]): MemoryColumns;
+export declare function toColumns(rows: readonly NewMemoryRow[], fail: Fail): MemoryColumns;
 export declare function insertMemoryRows(
   statement: StatementCache,
   columns: MemoryColumns,

@@ -32,9 +32,9 @@ export function configureConnection(db, synchronous) {
  * Memory rows as columns: the form rows cross to the writer thread in (copying a few arrays and one block of
  * vectors costs a fraction of copying thousands of objects), and the form {@link insertMemoryRows} reads.
  * Tags and metadata travel as JSON; `dims[i]` is 0 for a row without a vector, and `vectors` holds the
- * vectors of the rows that have one, in order.
+ * vectors of the rows that have one, in order. Throws `fail('INVALID_ARGUMENT', …)` for a malformed hash.
  */
-export function toColumns(rows) {
+export function toColumns(rows, fail) {
   const n = rows.length;
   const columns = {
     ids: new Array(n),
@@ -64,7 +64,13 @@ export function toColumns(rows) {
     columns.metadata[i] = jsonObject(row.metadata);
     columns.createdAt[i] = row.createdAt;
     columns.expiresAt[i] = row.expiresAt;
-    columns.hashes.set(hashKey(row.contentHash), i * 32);
+    const hash = hashKey(row.contentHash);
+    if (hash.length !== 32 || row.contentHash.length !== 64) {
+      throw fail('INVALID_ARGUMENT', `Row #${i}: contentHash must be a SHA-256 as 64 hex characters`, {
+        row: i,
+      });
+    }
+    columns.hashes.set(hash, i * 32);
     columns.models[i] = row.embedding ? row.embedding.model : null;
     columns.dims[i] = row.embedding ? row.embedding.vector.length : 0;
     floats += columns.dims[i];
