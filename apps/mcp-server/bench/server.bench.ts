@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pseudoVocabulary, zipfPicker } from '@mimo-mcp/internal-testing/text';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -29,17 +30,7 @@ const random = () => {
   seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
   return seed / 2 ** 31;
 };
-const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'de', 'ga', 'po', 'zu'];
-const vocabulary = Array.from({ length: 3000 }, (_, i) => {
-  let word = '';
-  let n = i + 13;
-  do {
-    word += syllables[n % syllables.length];
-    n = Math.floor(n / syllables.length);
-  } while (n > 0);
-  return word;
-});
-const word = () => vocabulary[Math.floor(Math.exp(random() * Math.log(vocabulary.length))) - 1] as string;
+const word = zipfPicker(pseudoVocabulary({ size: 3000, syllables: 12, offset: 13 }), random);
 const sentence = (i: number) => `${Array.from({ length: 10 + (i % 12) }, word).join(' ')} item${i}`;
 const texts = Array.from({ length: 10_000 + STORE_CALLS * 2 }, (_, i) => sentence(i));
 const queries = Array.from({ length: SEARCH_CALLS }, (_, i) => {

@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pseudoVocabulary, zipfPicker } from '@mimo-mcp/internal-testing/text';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { type Embedder, openMemoryStore } from '../src/index.js';
@@ -35,37 +36,7 @@ const random = rng(7);
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 
 // A 6,000-word pseudo-vocabulary drawn with a Zipf distribution, like natural text.
-const syllables = [
-  'ka',
-  'lo',
-  'mi',
-  'ne',
-  'ru',
-  'sa',
-  'ti',
-  'vo',
-  'de',
-  'ga',
-  'po',
-  'zu',
-  'be',
-  'fi',
-  'ho',
-  'ja',
-];
-const vocabulary = Array.from({ length: 6000 }, (_, i) => {
-  let word = '';
-  let n = i + 17;
-  do {
-    word += syllables[n % syllables.length];
-    n = Math.floor(n / syllables.length);
-  } while (n > 0);
-  return `${word}${'nrstl'[i % 5]}`;
-});
-const zipfWord = () =>
-  vocabulary[
-    Math.min(vocabulary.length - 1, Math.floor(Math.exp(random() * Math.log(vocabulary.length))) - 1)
-  ] as string;
+const zipfWord = zipfPicker(pseudoVocabulary({ size: 6000, offset: 17, suffixes: 'nrstl' }), random);
 
 const clusters = 500;
 const centers = Array.from({ length: clusters }, () => Float32Array.from({ length: DIMS }, gaussian));

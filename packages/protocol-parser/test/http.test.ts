@@ -16,6 +16,7 @@ import {
   RateLimiter,
   type Tool,
 } from '../src/index.js';
+import { callSlowSeeingProgress } from './helpers/progress.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -162,15 +163,7 @@ describe('Streamable HTTP with the official clients', () => {
     expect(handler.sessionCount).toBe(0);
     const echoed = await client.callTool({ name: 'echo', arguments: { message: 'yo' } });
     expect(echoed.content).toEqual([{ type: 'text', text: 'yo (modern)' }]);
-    const progress: number[] = [];
-    // This client drops progress it handles after the result, so the tool holds its result until released.
-    const slow = client.callTool(
-      { name: 'slow', arguments: { hold: true } },
-      { onprogress: ({ progress: p }) => progress.push(p) },
-    );
-    await expect.poll(() => progress, { timeout: 10_000 }).toEqual([1, 2, 3]);
-    await client.callTool({ name: 'release', arguments: {} });
-    expect((await slow).content).toEqual([{ type: 'text', text: 'slow done' }]);
+    expect((await callSlowSeeingProgress(client)).content).toEqual([{ type: 'text', text: 'slow done' }]);
     await client.callTool({ name: 'grow', arguments: {} });
     await expect.poll(() => changes, { timeout: 5000 }).toBeGreaterThan(0);
   });

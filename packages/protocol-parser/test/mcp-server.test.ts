@@ -12,6 +12,7 @@ import {
   McpServer,
   META_KEYS,
 } from '../src/index.js';
+import { callSlowSeeingProgress } from './helpers/progress.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/mcp-server.mjs', import.meta.url));
 const closers: Array<() => Promise<unknown>> = [];
@@ -79,15 +80,7 @@ describe('McpServer with the official SDK v2 client (2026-07-28)', () => {
     await client.connect(new StdioV2({ command: process.execPath, args: [FIXTURE], stderr: 'ignore' }));
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     expect((await client.listTools()).tools).toHaveLength(4);
-    const progress: number[] = [];
-    // This client drops progress it handles after the result, so the tool holds its result until released.
-    const slow = client.callTool(
-      { name: 'slow', arguments: { hold: true } },
-      { onprogress: ({ progress: p }) => progress.push(p) },
-    );
-    await expect.poll(() => progress, { timeout: 10_000 }).toEqual([1, 2, 3]);
-    await client.callTool({ name: 'release', arguments: {} });
-    expect(text(await slow)).toBe('slow done (modern)');
+    expect(text(await callSlowSeeingProgress(client))).toBe('slow done (modern)');
     expect((await client.listResources()).resources).toHaveLength(250);
     await expect(client.readResource({ uri: 'test://missing' })).rejects.toMatchObject({ code: -32602 });
     await client.callTool({ name: 'grow', arguments: {} });
