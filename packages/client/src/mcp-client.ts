@@ -159,7 +159,11 @@ export class McpClient implements AsyncDisposable {
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       maxPages: options.maxPages ?? 1000,
     };
-    this.#endpoint = new JsonRpcEndpoint({ requestTimeoutMs: this.#options.requestTimeoutMs });
+    // A skill that logs to stdout must not be answered: it could answer back, and the two would loop.
+    this.#endpoint = new JsonRpcEndpoint({
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      answerMalformed: false,
+    });
     const changed = (event: 'tools-changed' | 'prompts-changed' | 'resources-changed') => () =>
       this.#events.emit(event, {});
     this.#endpoint.setNotificationHandler('notifications/tools/list_changed', changed('tools-changed'));

@@ -1,9 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { JsonRpcError, MimoErrorCode, ProtocolError } from '../errors.js';
 import type { JsonRpcMessage } from '../jsonrpc/messages.js';
 import { JsonRpcEndpoint, type JsonRpcEndpointOptions } from './endpoint.js';
-import { createInMemoryTransportPair, type Transport } from './transport.js';
+import { createInMemoryTransportPair, createStreamTransport, type Transport } from './transport.js';
 
 /** A raw peer: sends arbitrary values to an endpoint and records everything the endpoint sends back. */
 async function rawPeer(options: JsonRpcEndpointOptions = {}) {
@@ -153,6 +154,34 @@ describe('JsonRpcEndpoint as a server', () => {
     await peer.send({ jsonrpc: '2.0', id: 1, error: 'not an object' });
     await peer.settle();
     expect(peer.received).toEqual([]);
+  });
+
+  it('should not answer garbage lines or non-JSON-RPC values when answerMalformed is false (chatty-skill loop)', async () => {
+    const incoming = new PassThrough();
+    const outgoing = new PassThrough();
+    const written: string[] = [];
+    outgoing.on('data', (chunk: Buffer) => written.push(chunk.toString('utf8')));
+    const endpoint = new JsonRpcEndpoint({ answerMalformed: false });
+    endpoint.setRequestHandler('echo', (params) => params);
+    const frames: string[] = [];
+    const invalid: string[] = [];
+    endpoint.on('frame-invalid', ({ error }) => frames.push(error.code));
+    endpoint.on('message-invalid', ({ reason }) => invalid.push(reason));
+    await endpoint.connect(createStreamTransport({ readable: incoming, writable: outgoing }));
+    incoming.write('starting server on port 3000...\n');
+    incoming.write('{"level":"info","msg":"hello"}\n');
+    incoming.write('{"jsonrpc":"2.0","id":7,"method":"echo","params":{"a":1}}\n');
+    await vi.waitFor(() => expect(written.join('')).toContain('"id":7'));
+    expect(
+      written
+        .join('')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ jsonrpc: '2.0', id: 7, result: { a: 1 } }]);
+    expect(frames).toEqual(['INVALID_JSON']);
+    expect(invalid).toHaveLength(1);
+    await endpoint.close();
   });
 
   it('should reject a batch when batches are not allowed, with one -32600 and id null', async () => {

@@ -102,6 +102,13 @@ export interface JsonRpcEndpointOptions {
    * When false only "Internal error" is sent. @default true
    */
   exposeInternalErrors?: boolean;
+  /**
+   * Whether a frame that cannot be decoded (`-32700`, or `-32010` when too large) or a value that is not a
+   * JSON-RPC message (`-32600`) is answered. A client talking to a child process over stdio sets `false`: a
+   * child that logs to stdout would answer our answer with another line, and the two would loop for ever.
+   * Either way the endpoint emits `frame-invalid` / `message-invalid`. @default true
+   */
+  answerMalformed?: boolean;
 }
 
 /** Events of a {@link JsonRpcEndpoint}. */
@@ -191,6 +198,7 @@ export class JsonRpcEndpoint {
       maxConcurrentRequests,
       allowBatch: options.allowBatch ?? (() => false),
       exposeInternalErrors: options.exposeInternalErrors ?? true,
+      answerMalformed: options.answerMalformed ?? true,
       ...(options.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: options.handlerTimeoutMs }),
     };
   }
@@ -258,7 +266,8 @@ export class JsonRpcEndpoint {
       );
     };
     transport.onframeerror = (error) => {
-      void this.#sendRaw(this.frameErrorResponse(error));
+      const reply = this.frameErrorResponse(error);
+      if (this.#options.answerMalformed) void this.#sendRaw(reply);
     };
     transport.onerror = (error) => this.#events.emit('send-error', { error });
     transport.onclose = () => this.#shutdown('transport-closed');
@@ -339,7 +348,9 @@ export class JsonRpcEndpoint {
         return undefined;
       case 'invalid':
         this.#events.emit('message-invalid', { id: classified.id, reason: classified.reason });
-        return classified.reply ? invalidRequestResponse(classified.id, classified.reason) : undefined;
+        return classified.reply && this.#options.answerMalformed
+          ? invalidRequestResponse(classified.id, classified.reason)
+          : undefined;
     }
   }
 
