@@ -19,6 +19,7 @@ import {
   listProcessesSync,
   signalGroup,
 } from './system/processes.js';
+import { Watchdog } from './system/watchdog.js';
 
 const OptionsSchema = z.strictObject({
   /** Programs that may be started: bare names (looked up in PATH) or absolute paths. @default node, npx, npm, uvx, python3, docker */
@@ -57,10 +58,22 @@ const OptionsSchema = z.strictObject({
   /** How often child resource use (RSS, CPU) is sampled; 0 turns sampling off. @default 5000 */
   sampleIntervalMs: z.int().min(0).default(5000),
   /**
+   * How often services with a resource limit (`limits`) are sampled, and a tenth of it (at least 50 ms) while
+   * one of them is past half its memory limit: a fast leak is caught near its limit, not several times over it.
+   * @default 1000
+   */
+  limitSampleIntervalMs: z.int().min(50).default(1000),
+  /**
    * Stop children when this process exits (normally, on an uncaught error, or on SIGINT/SIGTERM/SIGHUP when
    * nothing else handles the signal). @default true
    */
   stopOnExit: z.boolean().default(true),
+  /**
+   * Run a small watchdog process (POSIX) that stops every child group when this process dies, even by
+   * SIGKILL, so nothing outlives it (children that ignore stdin EOF would otherwise run until the next start
+   * reaps them). Its grace between SIGTERM and SIGKILL is 1 s. @default true except on Windows
+   */
+  watchdog: z.boolean().default(process.platform !== 'win32'),
 });
 
 export type ProcessManagerOptions = z.input<typeof OptionsSchema>;
@@ -119,6 +132,9 @@ export interface ProcessManager extends AsyncDisposable {
 }
 
 const EXIT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const hasLimits = (service: Service): boolean =>
+  service.limits.maxRssBytes !== undefined || service.limits.maxCpuPercent !== undefined;
 
 /**
  * One set of process hooks for every live manager (per-manager hooks would pile up listeners, and each
@@ -192,25 +208,25 @@ class Manager implements ProcessManager {
   readonly #services = new Map<string, Service>();
   readonly #children = new Set<ManagedChild>();
   readonly #registry: GroupRegistry;
+  readonly #watchdog: Watchdog | undefined;
   readonly #waiters: Array<{ grant: () => void; fail: (error: unknown) => void }> = [];
   readonly #host: ServiceHost;
   #running = 0;
   #reaped: Promise<number[]> | undefined;
   #sampler: NodeJS.Timeout | undefined;
+  #lastFullSample = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#registry = new GroupRegistry(options.stateDir);
+    this.#watchdog = options.watchdog ? new Watchdog() : undefined;
     this.#host = {
       launch: (spec, stop, signal) => this.#launch(spec, stop, signal),
       forward: (event, payload) => this.#events.emit(event, payload),
     };
     if (options.stopOnExit) exitHooks.add(this);
-    if (options.sampleIntervalMs > 0) {
-      this.#sampler = setInterval(() => void this.#sample(), options.sampleIntervalMs);
-      this.#sampler.unref();
-    }
+    this.#scheduleSample();
   }
 
   register(id: string, spec: ServiceSpec): Service {
@@ -225,6 +241,8 @@ class Manager implements ProcessManager {
       throw new ProcessError('INVALID_ARGUMENT', `Service ${JSON.stringify(id)} is already registered`);
     const service = new Service(id, this.#resolve(spec), spec, DEFAULT_RESTART_POLICY, this.#host);
     this.#services.set(id, service);
+    // A limited service may need sampling sooner than the timer now set.
+    if (hasLimits(service)) this.#scheduleSample();
     return service;
   }
 
@@ -280,7 +298,7 @@ class Manager implements ProcessManager {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
-      clearInterval(this.#sampler);
+      clearTimeout(this.#sampler);
       const closed = new ProcessError('CLOSED', 'The process manager is closed');
       for (const waiter of this.#waiters.splice(0)) waiter.fail(closed);
       await Promise.all([
@@ -288,6 +306,7 @@ class Manager implements ProcessManager {
         ...[...this.#children].map((child) => child.stop()),
       ]);
       this.#registry.clear();
+      this.#watchdog?.close();
       exitHooks.delete(this);
     })();
     return this.#closing;
@@ -339,9 +358,11 @@ class Manager implements ProcessManager {
       command: spec.command,
       spawnedAt: child.startedAt,
     });
+    this.#watchdog?.add(child.pgid, child.startTime);
     void child.exited.then(() => {
       this.#children.delete(child);
       this.#registry.remove(child.pgid);
+      this.#watchdog?.remove(child.pgid);
       this.#release();
     });
     if (this.#closed) void child.stop();
@@ -406,11 +427,38 @@ class Manager implements ProcessManager {
     if (next && this.#running < this.#options.maxProcesses) next.grant();
   }
 
+  /** Arms the sampling timer for the soonest sample any service needs (see `limitSampleIntervalMs`). */
+  #scheduleSample(): void {
+    clearTimeout(this.#sampler);
+    this.#sampler = undefined;
+    const { sampleIntervalMs, limitSampleIntervalMs } = this.#options;
+    if (this.#closed || sampleIntervalMs === 0) return;
+    const limited = [...this.#services.values()].filter(hasLimits);
+    let delayMs = sampleIntervalMs;
+    if (limited.length > 0) delayMs = Math.min(delayMs, limitSampleIntervalMs);
+    if (limited.some((service) => service.nearLimit)) delayMs = Math.max(50, limitSampleIntervalMs / 10);
+    this.#sampler = setTimeout(() => {
+      void this.#sample().finally(() => this.#scheduleSample());
+    }, delayMs);
+    this.#sampler.unref();
+  }
+
   async #sample(): Promise<void> {
-    const live = [...this.#services.values()].filter((service) => service.child);
-    if (live.length === 0) return;
-    const all = await listProcesses();
     const at = Date.now();
+    // Every service at the base interval; in between, only the limited ones.
+    const full = at - this.#lastFullSample >= this.#options.sampleIntervalMs;
+    if (full) this.#lastFullSample = at;
+    const live = [...this.#services.values()].filter(
+      (service) => service.child && (full || hasLimits(service)),
+    );
+    if (live.length === 0) return;
+    let all: Awaited<ReturnType<typeof listProcesses>>;
+    try {
+      all = await listProcesses();
+    } catch {
+      // Out of descriptors or /proc unreadable for a moment: skip this sample, never crash the owner.
+      return;
+    }
     for (const service of live) {
       const child = service.child;
       if (!child) continue;

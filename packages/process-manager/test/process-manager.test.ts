@@ -1,7 +1,13 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { descendantsOf, isAlive, processesMatching, waitFor } from '@mimo-mcp/internal-testing/processes';
+import {
+  descendantsOf,
+  isAlive,
+  listProcesses,
+  processesMatching,
+  waitFor,
+} from '@mimo-mcp/internal-testing/processes';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createProcessManager,
@@ -18,7 +24,11 @@ function manager(options: ProcessManagerOptions = {}): ProcessManager {
   managers.push(created);
   return created;
 }
+/** Owner processes started by a test: a failing test must not leave them (and their children) running. */
+const owners: ChildProcess[] = [];
 afterEach(async () => {
+  for (const proc of owners.splice(0))
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await Promise.all(managers.splice(0).map((m) => m.close()));
 });
 
@@ -33,8 +43,12 @@ async function failure(run: () => Promise<unknown>): Promise<ProcessError> {
 }
 
 describe('spawning', () => {
-  it('should give the child a minimal environment and no shell', async () => {
+  it("should give the child a minimal environment and no shell, without its owner's XDG config and data dirs", async () => {
     process.env.MIMO_TEST_SECRET = 'hidden-from-children';
+    const names = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME'] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    process.env.XDG_CONFIG_HOME = '/owner/private/config';
+    process.env.XDG_DATA_HOME = '/owner/private/data';
     const child = await manager().spawn({ ...node('print-env.mjs'), env: { OWN: '1' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -44,6 +58,8 @@ describe('spawning', () => {
     const env = JSON.parse(output) as Record<string, string>;
     expect(env.OWN).toBe('1');
     expect(env.MIMO_TEST_SECRET).toBeUndefined();
+    expect(env.XDG_CONFIG_HOME).toBeUndefined();
+    expect(env.XDG_DATA_HOME).toBeUndefined();
     expect(
       Object.keys(env).every((name) =>
         [
@@ -66,8 +82,6 @@ describe('spawning', () => {
           'TMP',
           'TEMP',
           'XDG_CACHE_HOME',
-          'XDG_CONFIG_HOME',
-          'XDG_DATA_HOME',
           'HTTP_PROXY',
           'HTTPS_PROXY',
           'NO_PROXY',
@@ -78,6 +92,10 @@ describe('spawning', () => {
         ].includes(name),
       ),
     ).toBe(true);
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   it('should fail cleanly when a program is missing or not executable, and free the slot', async () => {
@@ -371,6 +389,27 @@ describe('services', () => {
     await service.stop();
   });
 
+  it('should catch a fast leak near its RSS limit, not at the next 5 s sample (limits sample faster)', async () => {
+    // The base interval is far away: only the faster sampling of limited services can catch the leak.
+    const m = manager({ sampleIntervalMs: 60_000 });
+    const limit = 100 * 1024 * 1024;
+    // 100 MiB/s up to 1 GiB: between two 5 s samples it would pass its limit ten times over.
+    const service = m.register('leaker', {
+      ...node('leaker.mjs', '10', '100', '1024'),
+      limits: { maxRssBytes: limit },
+      restart: false,
+    });
+    const exceeded: Array<ServiceEvents['limit-exceeded']> = [];
+    service.on('limit-exceeded', (event) => exceeded.push(event));
+    await service.start();
+    await waitFor(() => exceeded.length > 0, { timeoutMs: 30_000 });
+    expect(exceeded[0]).toMatchObject({ id: 'leaker', limit: 'maxRssBytes', max: limit });
+    expect(exceeded[0]?.value).toBeGreaterThan(limit);
+    // Sampled every 100 ms past half the limit: caught well before three times the limit (the bug: 3.4×).
+    expect(exceeded[0]?.value).toBeLessThan(3 * limit);
+    await waitFor(() => service.state === 'stopped', { timeoutMs: 10_000 });
+  }, 60_000);
+
   it('should stop an idle service and start it again on demand', async () => {
     const mark = marker();
     const m = manager();
@@ -386,14 +425,23 @@ describe('services', () => {
 });
 
 /** Runs test/fixtures/owner.mjs (a process with a manager and live children) and reads its child pids. */
-async function owner(mode: string, stateDir: string, count: number, mark: string, script = 'stubborn.mjs') {
+async function owner(
+  mode: string,
+  stateDir: string,
+  count: number,
+  mark: string,
+  script = 'stubborn.mjs',
+  options: { watchdog?: boolean } = {},
+) {
   const proc = spawn(
     process.execPath,
     [fixture('owner.mjs'), mode, stateDir, String(count), mark, fixture(script)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MIMO_TEST_WATCHDOG: options.watchdog === false ? '0' : '1' },
     },
   );
+  owners.push(proc);
   let output = '';
   proc.stdout.on('data', (chunk: Buffer) => {
     output += chunk;
@@ -410,7 +458,9 @@ describe('crash recovery and exit', () => {
   it('should reap every child of a SIGKILLed owner at the next start', async () => {
     const mark = marker();
     const stateDir = tempDir();
-    const { proc, pids, exited } = await owner('wait', stateDir, 5, mark);
+    const { proc, pids, exited } = await owner('wait', stateDir, 5, mark, 'stubborn.mjs', {
+      watchdog: false,
+    });
     expect(pids.every(isAlive)).toBe(true);
     proc.kill('SIGKILL');
     await exited;
@@ -423,6 +473,34 @@ describe('crash recovery and exit', () => {
     await waitFor(() => alive(mark) === 0, { timeoutMs: 5000 });
     expect(processesMatching(mark)).toEqual([]);
   }, 30_000);
+
+  it('should leave no descendant alive after its owner is SIGKILLed (the watchdog stops every group)', async () => {
+    const mark = marker();
+    const { proc, pids, exited } = await owner('wait', tempDir(), 3, mark, 'family.mjs');
+    // The owner, three skills, and each skill's two grandchildren that ignore stdin EOF and SIGTERM.
+    await waitFor(() => alive(mark) === 10, { timeoutMs: 15_000 });
+    expect(alive(mark)).toBe(10);
+    proc.kill('SIGKILL');
+    await exited;
+    // Nobody starts a new manager: the watchdog alone must stop them (SIGTERM, 1 s grace, SIGKILL).
+    await waitFor(() => alive(mark) === 0, { timeoutMs: 15_000 });
+    expect(processesMatching(mark)).toEqual([]);
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 40_000);
+
+  it('should end its watchdog on close, leaving no process behind', async () => {
+    const mark = marker();
+    const m = createProcessManager({ sampleIntervalMs: 0 });
+    await m.register('one', node('sleeper.mjs', mark)).start();
+    const watchdogs = () =>
+      listProcesses().filter((p) => p.ppid === process.pid && p.cmdline.includes('node -e'));
+    await waitFor(() => watchdogs().length === 1, { timeoutMs: 5000 });
+    expect(watchdogs()).toHaveLength(1);
+    await m.close();
+    await waitFor(() => watchdogs().length === 0, { timeoutMs: 5000 });
+    expect(watchdogs()).toEqual([]);
+    expect(alive(mark)).toBe(0);
+  });
 
   it.each([
     ['a normal exit', 'exit'],

@@ -34,8 +34,8 @@ export const DEFAULT_ALLOWED_COMMANDS: readonly string[] = ['node', 'npx', 'npm'
 
 /**
  * Variables a child inherits from the parent: what programs need to find themselves, their home, a
- * terminal, locale, temp dirs, and proxies and CA certificates for downloads (`npx`, `uvx`). Everything
- * else (tokens, keys) must be passed explicitly. Like the MCP SDK, values starting with `()` (exported
+ * terminal, locale, temp and cache dirs, and proxies and CA certificates for downloads (`npx`, `uvx`).
+ * Everything else (tokens, keys, `XDG_CONFIG_HOME`, `XDG_DATA_HOME`) must be passed explicitly. Like the MCP SDK, values starting with `()` (exported
  * shell functions) are dropped.
  */
 export const DEFAULT_INHERITED_ENV: readonly string[] = [
@@ -56,8 +56,8 @@ export const DEFAULT_INHERITED_ENV: readonly string[] = [
   'TEMP',
   'XDG_RUNTIME_DIR',
   'XDG_CACHE_HOME',
-  'XDG_CONFIG_HOME',
-  'XDG_DATA_HOME',
+  // Not XDG_CONFIG_HOME or XDG_DATA_HOME: they would point a child at its owner's own configuration and data
+  // (a gateway's config file holds its skills' secrets). A child that needs them gets them through `env`.
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',

@@ -4,6 +4,9 @@ import type { ExitInfo, ManagedChild, StopOptions } from '../spawn/child.js';
 import type { ProcessSpec, ResolvedSpec } from '../spawn/policy.js';
 import { CrashWindow, type RestartPolicy, restartDelay } from './restart-policy.js';
 
+/** The shortest span CPU use is measured over. */
+const CPU_WINDOW_MS = 900;
+
 /** A supervised program: started on demand, restarted after crashes, stopped when idle. */
 export interface ServiceSpec extends ProcessSpec {
   /** Restart after a crash (`false`: never). @default DEFAULT_RESTART_POLICY */
@@ -90,6 +93,7 @@ export class Service {
   #consecutive = 0;
   #forcedCrash = false;
   #lastSample: { at: number; cpuMs: number } | undefined;
+  #lastRssBytes = 0;
 
   /** @internal use `ProcessManager.register` */
   constructor(
@@ -189,6 +193,12 @@ export class Service {
     });
   }
 
+  /** Whether the last sample was past half of `limits.maxRssBytes` (the manager then samples it more often). */
+  get nearLimit(): boolean {
+    const max = this.limits.maxRssBytes;
+    return max !== undefined && this.child !== undefined && this.#lastRssBytes > max / 2;
+  }
+
   /** Records activity, postponing an idle stop. */
   touch(): void {
     this.#lastActivity = Date.now();
@@ -196,11 +206,15 @@ export class Service {
 
   /** @internal Called by the manager's sampler with the group's totals. */
   sample(rssBytes: number, cpuMs: number, at: number): { cpuPercent: number | undefined } {
+    this.#lastRssBytes = rssBytes;
     const previous = this.#lastSample;
-    this.#lastSample = { at, cpuMs };
+    // CPU time comes in 10 ms clock ticks: measured over less than a second, the percentage is mostly noise,
+    // so a fast (near-limit) sample keeps the older reference point.
+    const windowMs = previous ? at - previous.at : 0;
+    if (!previous || windowMs >= CPU_WINDOW_MS) this.#lastSample = { at, cpuMs };
     const cpuPercent =
-      previous && at > previous.at
-        ? Math.max(0, ((cpuMs - previous.cpuMs) / (at - previous.at)) * 100)
+      previous && windowMs >= CPU_WINDOW_MS
+        ? Math.max(0, ((cpuMs - previous.cpuMs) / windowMs) * 100)
         : undefined;
     const child = this.#child;
     if (!child?.running || child.stopping || this.#forcedCrash) return { cpuPercent };
