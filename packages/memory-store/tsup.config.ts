@@ -1,11 +1,7 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
 
-export default defineConfig({
+export default libraryConfig({
   // The writer thread is its own entry: the driver starts it as `new URL('./writer-thread.js', import.meta.url)`.
   entry: { index: 'src/index.ts', 'writer-thread': 'src/driver/sqlite/writer-thread.js' },
-  format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
 });
