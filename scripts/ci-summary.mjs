@@ -1,8 +1,13 @@
 // Sums the vitest JSON reports of every workspace package and prints "N passed, N failed" as the last
 // line. A package that has a test script but no report (its build or its test run crashed) counts as one
-// failure, so a broken package can never look green. Exits 1 if anything failed.
+// failure, so a broken package can never look green. With MIMO_COVERAGE=1 each package's line coverage is
+// printed and one under MIN_LINE_COVERAGE counts as a failure. Every `--check <name>=<exit status>`
+// argument (lint, typecheck, changesets) that is not 0 counts as one failure too. Exits 1 if anything failed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+const MIN_LINE_COVERAGE = 80;
+const coverageWanted = process.env.MIMO_COVERAGE === '1';
 
 let passed = 0;
 let failed = 0;
@@ -29,7 +34,31 @@ for (const group of ['packages', 'apps']) {
     const packageFailed = (report.numFailedTests ?? 0) + failedSuites;
     passed += packagePassed;
     failed += packageFailed;
-    lines.push(`${manifest.name}: ${packagePassed} passed, ${packageFailed} failed`);
+    let coverage = '';
+    if (coverageWanted) {
+      const summaryPath = join(dir, 'coverage', 'coverage-summary.json');
+      if (!existsSync(summaryPath)) {
+        coverage = ', line coverage not measured';
+      } else {
+        const pct = JSON.parse(readFileSync(summaryPath, 'utf8')).total.lines.pct;
+        coverage = `, line coverage ${pct}%`;
+        if (!(pct >= MIN_LINE_COVERAGE)) {
+          failed += 1;
+          coverage += ` (under ${MIN_LINE_COVERAGE}%: counted as a failure)`;
+        }
+      }
+    }
+    lines.push(`${manifest.name}: ${packagePassed} passed, ${packageFailed} failed${coverage}`);
+  }
+}
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] !== '--check') continue;
+  const [check, status] = String(args[++i]).split('=');
+  if (status === '0') lines.push(`check ${check}: ok`);
+  else {
+    failed += 1;
+    lines.push(`check ${check}: failed (exit ${status})`);
   }
 }
 for (const line of lines) console.log(line);
