@@ -8,5 +8,6 @@
 pub mod ffi;
 pub mod kernels;
 pub mod quant;
+pub mod scan;
 pub mod search;
 pub mod topk;

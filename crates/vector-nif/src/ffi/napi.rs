@@ -5,7 +5,8 @@
 #![allow(non_camel_case_types)]
 
 use crate::quant;
-use crate::search::{self, Metric, Query, Selection};
+use crate::scan::{Metric, Selection};
+use crate::search::{self, Query};
 use crate::topk::Hit;
 use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -4,7 +4,7 @@
 //! path, so both can be tested on one machine. Every function here is safe to call.
 
 use crate::kernels;
-use crate::search::{self, Metric, Selection};
+use crate::scan::{self, Metric, Selection};
 use crate::topk::TopK;
 use std::sync::OnceLock;
 
@@ -110,7 +110,7 @@ pub fn scan_exact(
             )
         };
     }
-    search::scan_range(selection, start, end, k, min_key, |r| {
+    scan::scan_range(selection, start, end, k, min_key, |r| {
         let value = portable_score(metric, query, row(matrix, dims, r));
         if metric == Metric::L2 {
             -value
@@ -140,7 +140,7 @@ pub fn scan_int8(
             x86::scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
         };
     }
-    search::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| {
+    scan::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| {
         scales[r] as f64 * kernels::dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
     })
 }
@@ -160,7 +160,7 @@ pub fn scan_hamming(
         // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
         return unsafe { x86::scan_hamming(query_bits, bits, bytes, selection, start, end, k) };
     }
-    search::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+    scan::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
 }
 
 /// Reads every element once (the bandwidth yardstick of the benchmark).
@@ -176,7 +176,7 @@ pub fn read_sum(data: &[f32]) -> f32 {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{row, Metric, Selection, TopK};
-    use crate::{kernels, search};
+    use crate::{kernels, scan};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -363,14 +363,14 @@ mod x86 {
     ) -> TopK {
         match metric {
             // SAFETY (all three closures): this function only runs after AVX2/FMA/POPCNT were detected.
-            Metric::Dot => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
+            Metric::Dot => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
                 dot(query, row(matrix, dims, r)) as f64
             }),
-            Metric::Cosine => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
+            Metric::Cosine => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
                 let (ab, aa, bb) = dot_and_norms(query, row(matrix, dims, r));
                 kernels::cosine_from_parts(ab, aa, bb)
             }),
-            Metric::L2 => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
+            Metric::L2 => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
                 -(squared_l2(query, row(matrix, dims, r)) as f64)
             }),
         }
@@ -389,7 +389,7 @@ mod x86 {
         k: usize,
     ) -> TopK {
         // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
-        search::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| unsafe {
+        scan::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| unsafe {
             scales[r] as f64 * dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
         })
     }
@@ -405,7 +405,7 @@ mod x86 {
         k: usize,
     ) -> TopK {
         // `scan_hamming_body` is #[inline(always)], so its `count_ones` compiles to POPCNT here.
-        search::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+        scan::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
     }
 
     #[target_feature(enable = "avx2,fma")]
