@@ -196,3 +196,140 @@ fn hamming_scan<F: Fn(&[u8]) -> u32>(
     }
     top
 }
+
+/// Row `index` of a row-major matrix of `dims` columns.
+#[inline(always)]
+pub fn row(matrix: &[f32], dims: usize, index: usize) -> &[f32] {
+    &matrix[index * dims..(index + 1) * dims]
+}
+
+/// The per-row kernels a search runs on. `search` is generic over this trait so that it stays safe code
+/// that does not depend on `ffi`: [`Portable`] is the safe, auto-vectorised set, and
+/// `ffi::simd::Dispatched` picks the AVX2/FMA kernels at run time (falling back to [`Portable`]).
+pub trait Scanner: Sync {
+    /// Score of one pair: dot, cosine, or squared L2 distance.
+    fn score(&self, metric: Metric, a: &[f32], b: &[f32]) -> f64;
+
+    /// Exact scan of work items `start..end`; keys are scores (dot/cosine) or `-distance` (L2).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_exact(
+        &self,
+        metric: Metric,
+        query: &[f32],
+        matrix: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+        min_key: f64,
+    ) -> TopK;
+
+    /// int8 scan: key = `scale_row · (codes_q · codes_row)`, computed in f64 from an exact i32 dot product
+    /// so the JS fallback reproduces it bit for bit.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_int8(
+        &self,
+        query_codes: &[i8],
+        codes: &[i8],
+        scales: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK;
+
+    /// 1-bit scan: key = `-hamming(query_bits, row_bits)`.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_hamming(
+        &self,
+        query_bits: &[u8],
+        bits: &[u8],
+        bytes: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK;
+
+    /// Reads every element once (the bandwidth yardstick of the benchmark).
+    fn read_sum(&self, data: &[f32]) -> f32;
+}
+
+#[inline(always)]
+fn portable_score(metric: Metric, a: &[f32], b: &[f32]) -> f64 {
+    match metric {
+        Metric::Dot => kernels::dot(a, b) as f64,
+        Metric::Cosine => {
+            let (ab, aa, bb) = kernels::dot_and_norms(a, b);
+            kernels::cosine_from_parts(ab, aa, bb)
+        }
+        Metric::L2 => kernels::squared_l2(a, b) as f64,
+    }
+}
+
+/// The portable kernels from `crate::kernels` (SSE2 on x86_64, NEON on aarch64, by auto-vectorisation).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Portable;
+
+impl Scanner for Portable {
+    fn score(&self, metric: Metric, a: &[f32], b: &[f32]) -> f64 {
+        portable_score(metric, a, b)
+    }
+
+    fn scan_exact(
+        &self,
+        metric: Metric,
+        query: &[f32],
+        matrix: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+        min_key: f64,
+    ) -> TopK {
+        scan_range(selection, start, end, k, min_key, |r| {
+            let value = portable_score(metric, query, row(matrix, dims, r));
+            if metric == Metric::L2 {
+                -value
+            } else {
+                value
+            }
+        })
+    }
+
+    fn scan_int8(
+        &self,
+        query_codes: &[i8],
+        codes: &[i8],
+        scales: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK {
+        scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| {
+            scales[r] as f64 * kernels::dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
+        })
+    }
+
+    fn scan_hamming(
+        &self,
+        query_bits: &[u8],
+        bits: &[u8],
+        bytes: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK {
+        scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+    }
+
+    fn read_sum(&self, data: &[f32]) -> f32 {
+        kernels::read_sum(data)
+    }
+}

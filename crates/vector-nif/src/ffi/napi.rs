@@ -4,8 +4,9 @@
 
 #![allow(non_camel_case_types)]
 
+use crate::ffi::simd::{self, Dispatched};
 use crate::quant;
-use crate::scan::{Metric, Selection};
+use crate::scan::{Metric, Scanner, Selection};
 use crate::search::{self, Query};
 use crate::topk::Hit;
 use std::ffi::{c_char, c_void, CString};
@@ -573,7 +574,7 @@ unsafe extern "C" fn js_dot(env: napi_env, info: napi_callback_info) -> napi_val
     unsafe {
         entry(env, || {
             let (a, b) = pair(env, info, "dot")?;
-            create_double(env, crate::ffi::simd::score(Metric::Dot, a, b))
+            create_double(env, Dispatched.score(Metric::Dot, a, b))
         })
     }
 }
@@ -583,7 +584,7 @@ unsafe extern "C" fn js_cosine(env: napi_env, info: napi_callback_info) -> napi_
     unsafe {
         entry(env, || {
             let (a, b) = pair(env, info, "cosine")?;
-            create_double(env, crate::ffi::simd::score(Metric::Cosine, a, b))
+            create_double(env, Dispatched.score(Metric::Cosine, a, b))
         })
     }
 }
@@ -593,7 +594,7 @@ unsafe extern "C" fn js_squared_l2(env: napi_env, info: napi_callback_info) -> n
     unsafe {
         entry(env, || {
             let (a, b) = pair(env, info, "squaredL2")?;
-            create_double(env, crate::ffi::simd::score(Metric::L2, a, b))
+            create_double(env, Dispatched.score(Metric::L2, a, b))
         })
     }
 }
@@ -810,6 +811,7 @@ impl Job {
             match self {
                 // For L2 the JS wrapper passes `-maxDistance` as `minScore`, matching the internal key.
                 Job::Exact { metric, scan } => search::exact(
+                    &Dispatched,
                     *metric,
                     slice(scan.query),
                     slice(scan.matrix),
@@ -821,6 +823,7 @@ impl Job {
                     scales,
                     pool,
                 } => search::int8(
+                    &Dispatched,
                     slice(scan.query),
                     slice(scan.matrix),
                     slice(*codes),
@@ -829,6 +832,7 @@ impl Job {
                     &query_of(scan),
                 ),
                 Job::Binary { scan, bits, pool } => search::binary(
+                    &Dispatched,
                     slice(scan.query),
                     slice(scan.matrix),
                     slice(*bits),
@@ -990,7 +994,14 @@ unsafe extern "C" fn js_scores(env: napi_env, info: napi_callback_info) -> napi_
             let query: &[f32] = slice(query_raw);
             check_finite(query, "query")?;
             let mut out = vec![0f64; matrix_raw.length / dims];
-            search::all_scores(metric, query, slice(matrix_raw), dims, &mut out);
+            search::all_scores(
+                &Dispatched,
+                metric,
+                query,
+                slice(matrix_raw),
+                dims,
+                &mut out,
+            );
             create_typed(env, FLOAT64_ARRAY, &out)
         })
     }
@@ -1082,7 +1093,10 @@ unsafe extern "C" fn js_read_bandwidth(env: napi_env, info: napi_callback_info) 
             } else {
                 integer(env, threads, "threads", 1.0, 64.0)?
             };
-            create_double(env, search::read_parallel(data, threads) as f64)
+            create_double(
+                env,
+                search::read_parallel(&Dispatched, data, threads) as f64,
+            )
         })
     }
 }
@@ -1094,7 +1108,7 @@ unsafe extern "C" fn js_info(env: napi_env, _info: napi_callback_info) -> napi_v
         entry(env, || {
             let mut object = ptr::null_mut();
             check(napi_create_object(env, &mut object), "napi_create_object")?;
-            let simd = c_string(crate::ffi::simd::level().name());
+            let simd = c_string(simd::level().name());
             let version = c_string(env!("CARGO_PKG_VERSION"));
             let mut simd_value = ptr::null_mut();
             let mut version_value = ptr::null_mut();
