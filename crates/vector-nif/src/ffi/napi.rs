@@ -2,169 +2,15 @@
 //! place, never copied), errors thrown with a `code`, result objects, and async work on the libuv thread
 //! pool for long scans. Every JS entry point catches panics, so a bug becomes a JS error, never a crash.
 
-#![allow(non_camel_case_types)]
-
-use crate::ffi::simd::{self, Dispatched};
+use super::simd::{self, Dispatched};
+use super::sys::*;
 use crate::quant;
 use crate::scan::{Metric, Scanner, Selection};
 use crate::search::{self, Query};
 use crate::topk::Hit;
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-
-#[repr(C)]
-pub struct napi_env__ {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct napi_value__ {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct napi_callback_info__ {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct napi_deferred__ {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct napi_async_work__ {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct napi_ref__ {
-    _private: [u8; 0],
-}
-
-pub type napi_env = *mut napi_env__;
-pub type napi_value = *mut napi_value__;
-pub type napi_callback_info = *mut napi_callback_info__;
-pub type napi_deferred = *mut napi_deferred__;
-pub type napi_async_work = *mut napi_async_work__;
-pub type napi_ref = *mut napi_ref__;
-pub type napi_status = i32;
-pub type napi_callback = Option<unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value>;
-pub type napi_async_execute_callback = Option<unsafe extern "C" fn(napi_env, *mut c_void)>;
-pub type napi_async_complete_callback =
-    Option<unsafe extern "C" fn(napi_env, napi_status, *mut c_void)>;
-
-const NAPI_OK: napi_status = 0;
-const NAPI_AUTO_LENGTH: usize = usize::MAX;
-
-// napi_valuetype
-const NAPI_UNDEFINED: i32 = 0;
-const NAPI_NULL: i32 = 1;
-const NAPI_NUMBER: i32 = 3;
-
-// napi_typedarray_type
-const INT8_ARRAY: i32 = 0;
-const UINT8_ARRAY: i32 = 1;
-const UINT32_ARRAY: i32 = 6;
-const FLOAT32_ARRAY: i32 = 7;
-const FLOAT64_ARRAY: i32 = 8;
-
-extern "C" {
-    fn napi_get_cb_info(
-        env: napi_env,
-        info: napi_callback_info,
-        argc: *mut usize,
-        argv: *mut napi_value,
-        this_arg: *mut napi_value,
-        data: *mut *mut c_void,
-    ) -> napi_status;
-    fn napi_typeof(env: napi_env, value: napi_value, result: *mut i32) -> napi_status;
-    fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
-    fn napi_get_typedarray_info(
-        env: napi_env,
-        typedarray: napi_value,
-        kind: *mut i32,
-        length: *mut usize,
-        data: *mut *mut c_void,
-        arraybuffer: *mut napi_value,
-        byte_offset: *mut usize,
-    ) -> napi_status;
-    fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
-    fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
-    fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    fn napi_set_named_property(
-        env: napi_env,
-        object: napi_value,
-        name: *const c_char,
-        value: napi_value,
-    ) -> napi_status;
-    fn napi_create_function(
-        env: napi_env,
-        name: *const c_char,
-        length: usize,
-        cb: napi_callback,
-        data: *mut c_void,
-        result: *mut napi_value,
-    ) -> napi_status;
-    fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
-    fn napi_create_error(
-        env: napi_env,
-        code: napi_value,
-        msg: napi_value,
-        result: *mut napi_value,
-    ) -> napi_status;
-    fn napi_create_string_utf8(
-        env: napi_env,
-        s: *const c_char,
-        length: usize,
-        result: *mut napi_value,
-    ) -> napi_status;
-    fn napi_create_arraybuffer(
-        env: napi_env,
-        length: usize,
-        data: *mut *mut c_void,
-        result: *mut napi_value,
-    ) -> napi_status;
-    fn napi_create_typedarray(
-        env: napi_env,
-        kind: i32,
-        length: usize,
-        arraybuffer: napi_value,
-        byte_offset: usize,
-        result: *mut napi_value,
-    ) -> napi_status;
-    fn napi_create_promise(
-        env: napi_env,
-        deferred: *mut napi_deferred,
-        promise: *mut napi_value,
-    ) -> napi_status;
-    fn napi_resolve_deferred(
-        env: napi_env,
-        deferred: napi_deferred,
-        resolution: napi_value,
-    ) -> napi_status;
-    fn napi_reject_deferred(
-        env: napi_env,
-        deferred: napi_deferred,
-        rejection: napi_value,
-    ) -> napi_status;
-    fn napi_create_async_work(
-        env: napi_env,
-        async_resource: napi_value,
-        async_resource_name: napi_value,
-        execute: napi_async_execute_callback,
-        complete: napi_async_complete_callback,
-        data: *mut c_void,
-        result: *mut napi_async_work,
-    ) -> napi_status;
-    fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
-    fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
-    fn napi_create_reference(
-        env: napi_env,
-        value: napi_value,
-        initial: u32,
-        result: *mut napi_ref,
-    ) -> napi_status;
-    fn napi_delete_reference(env: napi_env, reference: napi_ref) -> napi_status;
-    fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
-    fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
-}
 
 /// An error for JS: `code` becomes the thrown error's `code` property.
 #[derive(Debug)]
@@ -180,10 +26,6 @@ fn invalid(message: String) -> NifError {
         code: "INVALID_ARGUMENT",
         message,
     }
-}
-
-fn c_string(text: &str) -> CString {
-    CString::new(text.replace('\0', " ")).unwrap_or_default()
 }
 
 unsafe fn throw(env: napi_env, error: &NifError) -> napi_value {
