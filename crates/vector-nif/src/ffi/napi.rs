@@ -2,6 +2,7 @@
 //! place, never copied), errors thrown with a `code`, result objects, and async work on the libuv thread
 //! pool for long scans. Every JS entry point catches panics, so a bug becomes a JS error, never a crash.
 
+use super::error::{check, create_error, entry, entry_async, invalid, NifError, NifResult};
 use super::simd::{self, Dispatched};
 use super::sys::*;
 use crate::quant;
@@ -11,56 +12,6 @@ use crate::topk::Hit;
 use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-
-/// An error for JS: `code` becomes the thrown error's `code` property.
-#[derive(Debug)]
-pub struct NifError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-type NifResult<T> = Result<T, NifError>;
-
-fn invalid(message: String) -> NifError {
-    NifError {
-        code: "INVALID_ARGUMENT",
-        message,
-    }
-}
-
-unsafe fn throw(env: napi_env, error: &NifError) -> napi_value {
-    let code = c_string(error.code);
-    let message = c_string(&error.message);
-    // SAFETY: both strings are NUL-terminated and live until the call returns.
-    unsafe { napi_throw_error(env, code.as_ptr(), message.as_ptr()) };
-    ptr::null_mut()
-}
-
-unsafe fn create_error(env: napi_env, error: &NifError) -> napi_value {
-    let mut code = ptr::null_mut();
-    let mut message = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    let code_text = c_string(error.code);
-    let message_text = c_string(&error.message);
-    // SAFETY: valid env; the strings are NUL-terminated and outlive the calls.
-    unsafe {
-        napi_create_string_utf8(env, code_text.as_ptr(), NAPI_AUTO_LENGTH, &mut code);
-        napi_create_string_utf8(env, message_text.as_ptr(), NAPI_AUTO_LENGTH, &mut message);
-        napi_create_error(env, code, message, &mut result);
-    }
-    result
-}
-
-fn check(status: napi_status, what: &str) -> NifResult<()> {
-    if status == NAPI_OK {
-        Ok(())
-    } else {
-        Err(NifError {
-            code: "INTERNAL",
-            message: format!("Node-API call {what} failed with status {status}"),
-        })
-    }
-}
 
 /// A typed array argument seen in place: data pointer, element count, and its byte range (for overlap checks).
 #[derive(Clone, Copy)]
@@ -309,64 +260,6 @@ unsafe fn hits_object(env: napi_env, hits: &[Hit]) -> NifResult<napi_value> {
         set(env, object, "scores", scores_value)?;
     }
     Ok(object)
-}
-
-/// Runs a JS entry point body: errors are thrown with their code; panics become `INTERNAL` errors.
-unsafe fn entry(env: napi_env, body: impl FnOnce() -> NifResult<napi_value>) -> napi_value {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(error)) => {
-            let mut pending = false;
-            // SAFETY: valid env.
-            unsafe { napi_is_exception_pending(env, &mut pending) };
-            if pending {
-                return ptr::null_mut();
-            }
-            // SAFETY: valid env.
-            unsafe { throw(env, &error) }
-        }
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            // SAFETY: valid env.
-            unsafe {
-                throw(
-                    env,
-                    &NifError {
-                        code: "INTERNAL",
-                        message: format!("vector-nif internal error: {message}"),
-                    },
-                )
-            }
-        }
-    }
-}
-
-/// Like `entry`, for functions that return a promise: any failure becomes a rejected promise, never a
-/// synchronous throw, so callers handle one failure path.
-unsafe fn entry_async(env: napi_env, body: impl FnOnce() -> NifResult<napi_value>) -> napi_value {
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
-        Err(NifError {
-            code: "INTERNAL",
-            message: "vector-nif internal error while starting an async search".into(),
-        })
-    });
-    match outcome {
-        Ok(promise) => promise,
-        Err(error) => {
-            let mut deferred = ptr::null_mut();
-            let mut promise = ptr::null_mut();
-            // SAFETY: valid env; the deferred is settled immediately.
-            unsafe {
-                napi_create_promise(env, &mut deferred, &mut promise);
-                napi_reject_deferred(env, deferred, create_error(env, &error));
-            }
-            promise
-        }
-    }
 }
 
 fn check_finite(values: &[f32], name: &str) -> NifResult<()> {
