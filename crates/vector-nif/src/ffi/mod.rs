@@ -5,5 +5,6 @@
 mod convert;
 mod error;
 mod napi;
+mod scan_args;
 pub mod simd;
 mod sys;
