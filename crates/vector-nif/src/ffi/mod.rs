@@ -2,6 +2,7 @@
 //! (`napi`) and the run-time dispatched SIMD kernels (`simd`). Each `unsafe` block carries a `SAFETY:`
 //! comment. The rest of the crate (kernels, quantisation, top-k, search) is safe Rust.
 
+mod async_work;
 mod convert;
 mod error;
 mod napi;
