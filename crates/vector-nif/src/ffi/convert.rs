@@ -44,8 +44,8 @@ pub(super) unsafe fn raw_array(
     expected: i32,
 ) -> NifResult<RawArray> {
     let mut is_typed = false;
-    // SAFETY: env and value come from the current callback.
     check(
+        // SAFETY: env and value come from the current callback.
         unsafe { napi_is_typedarray(env, value, &mut is_typed) },
         "napi_is_typedarray",
     )?;
@@ -56,8 +56,8 @@ pub(super) unsafe fn raw_array(
     let mut length = 0usize;
     let mut data = ptr::null_mut();
     let mut offset = 0usize;
-    // SAFETY: value is a typed array (checked above); out-pointers are valid locals.
     check(
+        // SAFETY: value is a typed array (checked above); out-pointers are valid locals.
         unsafe {
             napi_get_typedarray_info(
                 env,
@@ -98,8 +98,8 @@ pub(super) unsafe fn number(env: napi_env, value: napi_value, name: &str) -> Nif
         return Err(invalid(format!("{name} must be a number")));
     }
     let mut result = 0f64;
-    // SAFETY: value is a number (checked above).
     check(
+        // SAFETY: value is a number (checked above).
         unsafe { napi_get_value_double(env, value, &mut result) },
         "napi_get_value_double",
     )?;
@@ -178,8 +178,8 @@ pub(super) unsafe fn args<const N: usize>(
 ) -> NifResult<[napi_value; N]> {
     let mut argc = N;
     let mut argv = [ptr::null_mut(); N];
-    // SAFETY: argv has room for N values; argc tells Node-API so.
     check(
+        // SAFETY: argv has room for N values; argc tells Node-API so.
         unsafe {
             napi_get_cb_info(
                 env,
@@ -211,8 +211,8 @@ pub(super) unsafe fn args<const N: usize>(
 /// A JS number.
 pub(super) unsafe fn create_double(env: napi_env, value: f64) -> NifResult<napi_value> {
     let mut result = ptr::null_mut();
-    // SAFETY: valid env.
     check(
+        // SAFETY: valid env.
         unsafe { napi_create_double(env, value, &mut result) },
         "napi_create_double",
     )?;
@@ -228,8 +228,8 @@ pub(super) unsafe fn create_typed<T: Copy>(
     let bytes = std::mem::size_of_val(values);
     let mut data = ptr::null_mut();
     let mut buffer = ptr::null_mut();
-    // SAFETY: valid env; Node-API allocates `bytes` bytes and returns their address in `data`.
     check(
+        // SAFETY: valid env; Node-API allocates `bytes` bytes and returns their address in `data`.
         unsafe { napi_create_arraybuffer(env, bytes, &mut data, &mut buffer) },
         "napi_create_arraybuffer",
     )?;
@@ -238,8 +238,8 @@ pub(super) unsafe fn create_typed<T: Copy>(
         unsafe { ptr::copy_nonoverlapping(values.as_ptr() as *const u8, data as *mut u8, bytes) };
     }
     let mut array = ptr::null_mut();
-    // SAFETY: `buffer` is the ArrayBuffer just created, large enough for `values.len()` elements.
     check(
+        // SAFETY: `buffer` is the ArrayBuffer just created, large enough for `values.len()` elements.
         unsafe { napi_create_typedarray(env, kind, values.len(), buffer, 0, &mut array) },
         "napi_create_typedarray",
     )?;
@@ -254,8 +254,8 @@ pub(super) unsafe fn set(
     value: napi_value,
 ) -> NifResult<()> {
     let key = c_string(name);
-    // SAFETY: valid env, object and value; key is NUL-terminated.
     check(
+        // SAFETY: valid env, object and value; key is NUL-terminated.
         unsafe { napi_set_named_property(env, object, key.as_ptr(), value) },
         "napi_set_named_property",
     )

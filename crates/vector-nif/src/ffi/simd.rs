@@ -341,16 +341,18 @@ mod x86 {
         min_key: f64,
     ) -> TopK {
         match metric {
-            // SAFETY (all three closures): this function only runs after AVX2/FMA/POPCNT were detected.
-            Metric::Dot => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                dot(query, row(matrix, dims, r)) as f64
+            Metric::Dot => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                unsafe { dot(query, row(matrix, dims, r)) as f64 }
             }),
-            Metric::Cosine => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                let (ab, aa, bb) = dot_and_norms(query, row(matrix, dims, r));
+            Metric::Cosine => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                let (ab, aa, bb) = unsafe { dot_and_norms(query, row(matrix, dims, r)) };
                 kernels::cosine_from_parts(ab, aa, bb)
             }),
-            Metric::L2 => scan::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                -(squared_l2(query, row(matrix, dims, r)) as f64)
+            Metric::L2 => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                -(unsafe { squared_l2(query, row(matrix, dims, r)) } as f64)
             }),
         }
     }
