@@ -1,6 +1,8 @@
-//! Node-API bindings, declared by hand (no crate dependencies): argument decoding (typed arrays are read in
-//! place, never copied), errors thrown with a `code`, result objects, and async work on the libuv thread
-//! pool for long scans. Every JS entry point catches panics, so a bug becomes a JS error, never a crash.
+//! The JS functions the addon exports, one `js_*` entry point each, and `napi_register_module_v1`, which
+//! Node calls when it loads the addon. Each entry point decodes its arguments (`convert`, `scan_args`),
+//! runs safe Rust (`search`, `quant`, the dispatched kernels) and converts the result; `entry` /
+//! `entry_async` turn errors and panics into JS errors. To add a function: write `js_<name>` here, list it
+//! in `BINDINGS`, and add it to the JS side (`RawBackend`, `REQUIRED_FUNCTIONS`, the JS fallback).
 
 use super::async_work::start_async;
 use super::convert::{
