@@ -13,6 +13,7 @@ use super::error::{check, entry, entry_async, invalid, NifError, NifResult};
 use super::scan_args::{binary_job, exact_job, int8_job, MAX_DIMS};
 use super::simd::{self, Dispatched};
 use super::sys::*;
+use crate::kernels;
 use crate::quant;
 use crate::scan::{Metric, Scanner};
 use crate::search;
@@ -92,21 +93,10 @@ unsafe extern "C" fn js_normalize(env: napi_env, info: napi_callback_info) -> na
                 });
             }
             check_finite(v, "vector")?;
-            let norm = normalize_in_place(v);
+            let norm = kernels::normalize_in_place(v);
             create_double(env, norm)
         })
     }
-}
-
-/// Scales `v` to unit length and returns its original norm. A sequential f64 sum, not the SIMD kernel:
-/// normalisation is not a search hot path, and this makes stored vectors bit-identical to the JS fallback's.
-fn normalize_in_place(v: &mut [f32]) -> f64 {
-    let norm = v.iter().map(|x| *x as f64 * *x as f64).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        let inverse = (1.0 / norm) as f32;
-        v.iter_mut().for_each(|x| *x *= inverse);
-    }
-    norm
 }
 
 /// normalizeRows(matrix: Float32Array, dims: number): undefined — normalize() applied to every row in place,
@@ -129,7 +119,7 @@ unsafe extern "C" fn js_normalize_rows(env: napi_env, info: napi_callback_info) 
             }
             check_finite(matrix, "matrix")?;
             matrix.chunks_exact_mut(dims).for_each(|row| {
-                normalize_in_place(row);
+                kernels::normalize_in_place(row);
             });
             let mut undefined = ptr::null_mut();
             napi_get_undefined(env, &mut undefined);
