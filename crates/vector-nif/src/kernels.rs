@@ -157,6 +157,17 @@ fn reduce<const N: usize>(acc: &[f32; N]) -> f32 {
     values[0]
 }
 
+/// Scales `v` to unit length and returns its original norm. A sequential f64 sum, not the SIMD kernel:
+/// normalisation is not a search hot path, and this makes stored vectors bit-identical to the JS fallback's.
+pub fn normalize_in_place(v: &mut [f32]) -> f64 {
+    let norm = v.iter().map(|x| *x as f64 * *x as f64).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        let inverse = (1.0 / norm) as f32;
+        v.iter_mut().for_each(|x| *x *= inverse);
+    }
+    norm
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +234,15 @@ mod tests {
     fn read_sum_adds_everything() {
         let data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
         assert_eq!(read_sum(&data), 499_500.0);
+    }
+
+    #[test]
+    fn normalize_in_place_returns_the_norm_and_leaves_a_zero_vector_alone() {
+        let mut v = [3.0f32, 4.0];
+        assert_eq!(normalize_in_place(&mut v), 5.0);
+        assert_eq!(v, [0.6, 0.8]);
+        let mut zero = [0.0f32; 3];
+        assert_eq!(normalize_in_place(&mut zero), 0.0);
+        assert_eq!(zero, [0.0; 3]);
     }
 }

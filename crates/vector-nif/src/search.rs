@@ -1,202 +1,11 @@
 //! Scans of one query against a row-major matrix: exact (dot, cosine, squared L2), int8 and 1-bit with an
 //! exact re-rank, restricted by an allow-list or a bitmask, and split across threads for large inputs.
-//! Safe code: the SIMD row kernels come from `ffi::simd` behind safe, run-time dispatched wrappers.
+//! Safe code, generic over the row kernels ([`Scanner`]): the caller chooses them (the Node-API entry points
+//! pass `ffi::simd::Dispatched`), so this module does not depend on `ffi`.
 
-use crate::ffi::simd;
 use crate::quant;
+use crate::scan::{Metric, Scanner, Selection};
 use crate::topk::{Hit, TopK};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-    Dot,
-    Cosine,
-    /// Squared Euclidean distance; ranked ascending (internally the key is `-distance`).
-    L2,
-}
-
-impl Metric {
-    pub fn from_code(code: u32) -> Option<Metric> {
-        match code {
-            0 => Some(Metric::Dot),
-            1 => Some(Metric::Cosine),
-            2 => Some(Metric::L2),
-            _ => None,
-        }
-    }
-}
-
-/// Which rows take part in a scan.
-#[derive(Clone, Copy, Debug)]
-pub enum Selection<'a> {
-    All,
-    /// Only these row indices (each < rows; checked by the caller).
-    Allow(&'a [u32]),
-    /// Row i takes part when bit i (LSB first) of the mask is set (mask covers every row).
-    Mask(&'a [u8]),
-}
-
-impl Selection<'_> {
-    /// Number of work items: rows for `All`/`Mask`, list entries for `Allow`.
-    pub fn len(&self, rows: usize) -> usize {
-        match self {
-            Selection::Allow(list) => list.len(),
-            _ => rows,
-        }
-    }
-}
-
-/// Scans work items `start..end` of `selection`, keeping the `k` best keys (`key(row)`, higher is better).
-/// Rows whose key is below `min_key` are skipped. Inlined into each SIMD variant so the closure's kernel
-/// is compiled with that variant's target features.
-#[inline(always)]
-pub fn scan_range<F: FnMut(usize) -> f64>(
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-    min_key: f64,
-    mut key: F,
-) -> TopK {
-    let mut top = TopK::new(k);
-    let mut visit = |row: usize, top: &mut TopK| {
-        let value = key(row);
-        if value >= min_key {
-            top.push(row as u32, value);
-        }
-    };
-    match selection {
-        Selection::All => {
-            for row in start..end {
-                visit(row, &mut top);
-            }
-        }
-        Selection::Allow(list) => {
-            for &row in &list[start..end] {
-                visit(row as usize, &mut top);
-            }
-        }
-        Selection::Mask(mask) => {
-            for row in start..end {
-                if mask[row / 8] & (1 << (row % 8)) != 0 {
-                    visit(row, &mut top);
-                }
-            }
-        }
-    }
-    top
-}
-
-/// Hamming scan specialised for speed: the query's 64-bit words are loaded once, rows are walked with
-/// `chunks_exact` (no per-row bounds checks), and a row only reaches the heap if its distance beats the
-/// current worst kept one. For `All` and `Mask` selections rows arrive in ascending order, so a row tying
-/// the worst can never enter (the tie-break prefers lower indices) and a plain integer comparison suffices.
-/// Common row sizes get a fixed word count (const generic), which compiles to unrolled scalar POPCNTs;
-/// with a run-time count LLVM vectorises the popcount with a per-row horizontal sum, which is slower.
-#[inline(always)]
-pub fn scan_hamming_body(
-    query_bits: &[u8],
-    bits: &[u8],
-    bytes: usize,
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
-    if bytes == 0 || k == 0 {
-        return TopK::new(k);
-    }
-    match bytes {
-        32 => hamming_fixed::<4>(query_bits, bits, selection, start, end, k),
-        48 => hamming_fixed::<6>(query_bits, bits, selection, start, end, k),
-        64 => hamming_fixed::<8>(query_bits, bits, selection, start, end, k),
-        96 => hamming_fixed::<12>(query_bits, bits, selection, start, end, k),
-        128 => hamming_fixed::<16>(query_bits, bits, selection, start, end, k),
-        192 => hamming_fixed::<24>(query_bits, bits, selection, start, end, k),
-        _ => hamming_scan(selection, start, end, k, bytes, bits, |row| {
-            crate::kernels::hamming(query_bits, row)
-        }),
-    }
-}
-
-#[inline(always)]
-fn word(bytes: &[u8], index: usize) -> u64 {
-    let w = &bytes[index * 8..index * 8 + 8];
-    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
-}
-
-#[inline(always)]
-fn hamming_fixed<const WORDS: usize>(
-    query_bits: &[u8],
-    bits: &[u8],
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
-    let mut query = [0u64; WORDS];
-    for (i, slot) in query.iter_mut().enumerate() {
-        *slot = word(query_bits, i);
-    }
-    hamming_scan(selection, start, end, k, WORDS * 8, bits, |row| {
-        let mut total = 0u32;
-        for (i, q) in query.iter().enumerate() {
-            total += (q ^ word(row, i)).count_ones();
-        }
-        total
-    })
-}
-
-#[inline(always)]
-fn hamming_scan<F: Fn(&[u8]) -> u32>(
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-    bytes: usize,
-    bits: &[u8],
-    distance: F,
-) -> TopK {
-    let mut top = TopK::new(k);
-    match selection {
-        Selection::Allow(list) => {
-            for &row in &list[start..end] {
-                let row = row as usize;
-                top.push(
-                    row as u32,
-                    -(distance(&bits[row * bytes..(row + 1) * bytes]) as f64),
-                );
-            }
-        }
-        Selection::All | Selection::Mask(_) => {
-            let mask = if let Selection::Mask(mask) = selection {
-                Some(*mask)
-            } else {
-                None
-            };
-            let mut worst = u32::MAX;
-            for (offset, row_bits) in bits[start * bytes..end * bytes]
-                .chunks_exact(bytes)
-                .enumerate()
-            {
-                let row = start + offset;
-                if let Some(mask) = mask {
-                    if mask[row / 8] & (1 << (row % 8)) == 0 {
-                        continue;
-                    }
-                }
-                let d = distance(row_bits);
-                if d >= worst {
-                    continue;
-                }
-                top.push(row as u32, -(d as f64));
-                if top.is_full() {
-                    worst = (-top.worst_score()) as u32;
-                }
-            }
-        }
-    }
-    top
-}
 
 /// Work (in floats read) above which a scan is split across threads. Measured on the benchmark machine:
 /// below about 1M floats (4 MB) thread start-up costs more than it saves.
@@ -250,16 +59,16 @@ where
 
 /// Reads every element once on `threads` threads (each a contiguous part) and returns a checksum: the
 /// bandwidth bound of a scan over the same bytes with the same parallelism.
-pub fn read_parallel(data: &[f32], threads: usize) -> f32 {
+pub fn read_parallel<S: Scanner>(scanner: &S, data: &[f32], threads: usize) -> f32 {
     let threads = threads.clamp(1, 64);
     if threads == 1 {
-        return simd::read_sum(data);
+        return scanner.read_sum(data);
     }
     let chunk = data.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let parts: Vec<_> = data
             .chunks(chunk)
-            .map(|part| scope.spawn(move || simd::read_sum(part)))
+            .map(|part| scope.spawn(move || scanner.read_sum(part)))
             .collect();
         parts
             .into_iter()
@@ -282,11 +91,17 @@ pub struct Query<'a> {
 }
 
 /// Exact top-k of `query` against `matrix` (rows × dims).
-pub fn exact(metric: Metric, query: &[f32], matrix: &[f32], q: &Query) -> Vec<Hit> {
+pub fn exact<S: Scanner>(
+    scanner: &S,
+    metric: Metric,
+    query: &[f32],
+    matrix: &[f32],
+    q: &Query,
+) -> Vec<Hit> {
     let items = q.selection.len(q.rows);
     let threads = thread_count(q.threads, items, q.dims);
     let top = parallel(items, threads, q.k, |start, end| {
-        simd::scan_exact(
+        scanner.scan_exact(
             metric,
             query,
             matrix,
@@ -302,10 +117,17 @@ pub fn exact(metric: Metric, query: &[f32], matrix: &[f32], q: &Query) -> Vec<Hi
 }
 
 /// Every row's score (dot/cosine) or squared distance (L2), in row order.
-pub fn all_scores(metric: Metric, query: &[f32], matrix: &[f32], dims: usize, out: &mut [f64]) {
+pub fn all_scores<S: Scanner>(
+    scanner: &S,
+    metric: Metric,
+    query: &[f32],
+    matrix: &[f32],
+    dims: usize,
+    out: &mut [f64],
+) {
     for (row, slot) in out.iter_mut().enumerate() {
         let vector = &matrix[row * dims..(row + 1) * dims];
-        *slot = simd::score(metric, query, vector);
+        *slot = scanner.score(metric, query, vector);
     }
 }
 
@@ -320,7 +142,8 @@ fn finish(metric: Metric, top: TopK) -> Vec<Hit> {
 }
 
 /// Re-ranks candidate rows with exact dot products and keeps the best `k` at or above `min_score`.
-pub fn rerank(
+pub fn rerank<S: Scanner>(
+    scanner: &S,
     query: &[f32],
     matrix: &[f32],
     dims: usize,
@@ -331,7 +154,7 @@ pub fn rerank(
     let mut top = TopK::new(k);
     for hit in candidates {
         let row = hit.index as usize;
-        let score = simd::score(Metric::Dot, query, &matrix[row * dims..(row + 1) * dims]);
+        let score = scanner.score(Metric::Dot, query, &matrix[row * dims..(row + 1) * dims]);
         if score >= min_score {
             top.push(hit.index, score);
         }
@@ -341,7 +164,8 @@ pub fn rerank(
 
 /// int8 search: quantise the query, keep the `pool` best rows by `scale_row · (codes_q · codes_row)`, then
 /// re-rank them exactly. Ranks by dot product (use unit vectors for cosine).
-pub fn int8(
+pub fn int8<S: Scanner>(
+    scanner: &S,
     query: &[f32],
     matrix: &[f32],
     codes: &[i8],
@@ -355,7 +179,7 @@ pub fn int8(
     // The int8 pass reads a quarter of the bytes of an f32 pass.
     let threads = thread_count(q.threads, items, q.dims / 4);
     let candidates = parallel(items, threads, pool, |start, end| {
-        simd::scan_int8(
+        scanner.scan_int8(
             &query_codes,
             codes,
             scales,
@@ -367,6 +191,7 @@ pub fn int8(
         )
     });
     rerank(
+        scanner,
         query,
         matrix,
         q.dims,
@@ -378,7 +203,14 @@ pub fn int8(
 
 /// 1-bit search: keep the `pool` rows nearest in Hamming distance to the query's sign bits, then re-rank
 /// them exactly. Ranks by dot product (use unit, roughly zero-centred vectors).
-pub fn binary(query: &[f32], matrix: &[f32], bits: &[u8], pool: usize, q: &Query) -> Vec<Hit> {
+pub fn binary<S: Scanner>(
+    scanner: &S,
+    query: &[f32],
+    matrix: &[f32],
+    bits: &[u8],
+    pool: usize,
+    q: &Query,
+) -> Vec<Hit> {
     let bytes = quant::binary_bytes(q.dims);
     let mut query_bits = vec![0u8; bytes];
     quant::quantize_binary(query, &mut query_bits);
@@ -386,9 +218,10 @@ pub fn binary(query: &[f32], matrix: &[f32], bits: &[u8], pool: usize, q: &Query
     // Hamming rows are cheap (a few POPCNTs): only very large scans repay spawning threads.
     let threads = thread_count(q.threads, items, bytes / 16);
     let candidates = parallel(items, threads, pool, |start, end| {
-        simd::scan_hamming(&query_bits, bits, bytes, &q.selection, start, end, pool)
+        scanner.scan_hamming(&query_bits, bits, bytes, &q.selection, start, end, pool)
     });
     rerank(
+        scanner,
         query,
         matrix,
         q.dims,
@@ -398,8 +231,10 @@ pub fn binary(query: &[f32], matrix: &[f32], bits: &[u8], pool: usize, q: &Query
     )
 }
 
+/// The search tests, generic over the row kernels: `tests` below runs them on [`crate::scan::Portable`],
+/// and `ffi::simd` runs them on the run-time dispatched (AVX2) kernels.
 #[cfg(test)]
-mod tests {
+pub(crate) mod suite {
     use super::*;
 
     fn clustered(rows: usize, dims: usize, clusters: usize, seed: u64) -> Vec<f32> {
@@ -441,14 +276,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn exact_top_k_matches_brute_force_for_every_metric_and_thread_count() {
+    pub(crate) fn exact_top_k_matches_brute_force_for_every_metric_and_thread_count<S: Scanner>(
+        scanner: &S,
+    ) {
         let (rows, dims) = (3000, 37);
         let data = clustered(rows, dims, 10, 7);
         let q = &data[5 * dims..6 * dims];
         for metric in [Metric::Dot, Metric::Cosine, Metric::L2] {
             let mut scores = vec![0f64; rows];
-            all_scores(metric, q, &data, dims, &mut scores);
+            all_scores(scanner, metric, q, &data, dims, &mut scores);
             let mut expected: Vec<(usize, f64)> = scores.iter().copied().enumerate().collect();
             if metric == Metric::L2 {
                 expected.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap().then(a.0.cmp(&b.0)));
@@ -457,6 +293,7 @@ mod tests {
             }
             for threads in [1, 2, 3] {
                 let hits = exact(
+                    scanner,
                     metric,
                     q,
                     &data,
@@ -469,13 +306,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn allow_list_and_mask_restrict_the_scan() {
+    pub(crate) fn allow_list_and_mask_restrict_the_scan<S: Scanner>(scanner: &S) {
         let (rows, dims) = (100, 8);
         let data = clustered(rows, dims, 4, 3);
         let q = &data[0..dims];
         let allow = [3u32, 50, 97];
         let hits = exact(
+            scanner,
             Metric::Dot,
             q,
             &data,
@@ -489,6 +326,7 @@ mod tests {
             mask[row / 8] |= 1 << (row % 8);
         }
         let hits = exact(
+            scanner,
             Metric::Dot,
             q,
             &data,
@@ -499,17 +337,17 @@ mod tests {
         assert_eq!(got, vec![1, 9, 64]);
     }
 
-    #[test]
-    fn min_score_filters_results() {
+    pub(crate) fn min_score_filters_results<S: Scanner>(scanner: &S) {
         let data = [1.0f32, 0.0, 0.0, 1.0, 0.6, 0.8];
         let mut q = query(3, 2, 10, Selection::All, 1);
         q.min_score = 0.5;
-        let hits = exact(Metric::Dot, &[1.0, 0.0], &data, &q);
+        let hits = exact(scanner, Metric::Dot, &[1.0, 0.0], &data, &q);
         assert_eq!(hits.iter().map(|h| h.index).collect::<Vec<_>>(), vec![0, 2]);
     }
 
-    #[test]
-    fn quantized_searches_find_the_exact_neighbours_on_clustered_data() {
+    pub(crate) fn quantized_searches_find_the_exact_neighbours_on_clustered_data<S: Scanner>(
+        scanner: &S,
+    ) {
         let (rows, dims) = (4000, 64);
         let data = clustered(rows, dims, 40, 11);
         let mut codes = vec![0i8; rows * dims];
@@ -526,12 +364,12 @@ mod tests {
         for probe in 0..20 {
             let q = &data[(probe * 37) * dims..(probe * 37 + 1) * dims];
             let params = query(rows, dims, 10, Selection::All, 0);
-            let truth: Vec<u32> = exact(Metric::Dot, q, &data, &params)
+            let truth: Vec<u32> = exact(scanner, Metric::Dot, q, &data, &params)
                 .iter()
                 .map(|h| h.index)
                 .collect();
-            let a = int8(q, &data, &codes, &scales, 40, &params);
-            let b = binary(q, &data, &bits, 300, &params);
+            let a = int8(scanner, q, &data, &codes, &scales, 40, &params);
+            let b = binary(scanner, q, &data, &bits, 300, &params);
             int8_found += a.iter().filter(|h| truth.contains(&h.index)).count();
             binary_found += b.iter().filter(|h| truth.contains(&h.index)).count();
         }
@@ -545,5 +383,31 @@ mod tests {
             "binary recall {}",
             binary_found as f64 / 200.0
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suite;
+    use crate::scan::Portable;
+
+    #[test]
+    fn exact_top_k_matches_brute_force_for_every_metric_and_thread_count() {
+        suite::exact_top_k_matches_brute_force_for_every_metric_and_thread_count(&Portable);
+    }
+
+    #[test]
+    fn allow_list_and_mask_restrict_the_scan() {
+        suite::allow_list_and_mask_restrict_the_scan(&Portable);
+    }
+
+    #[test]
+    fn min_score_filters_results() {
+        suite::min_score_filters_results(&Portable);
+    }
+
+    #[test]
+    fn quantized_searches_find_the_exact_neighbours_on_clustered_data() {
+        suite::quantized_searches_find_the_exact_neighbours_on_clustered_data(&Portable);
     }
 }

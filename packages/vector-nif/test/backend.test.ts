@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadNative, resolveBackend } from '../src/backend.js';
 import { backend, getKernels, VectorError } from '../src/index.js';
+import { skipNative } from './helpers/native.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = join(packageDir, '..', '..');
@@ -22,23 +23,29 @@ function importBackend(environment: Record<string, string>) {
 }
 
 describe('backend selection', () => {
-  it('should really load the native addon when CI forces it (MIMO_VECTOR_BACKEND=native)', () => {
-    if (process.env.MIMO_VECTOR_BACKEND === 'native') {
-      expect(backend.name).toBe('native');
-      expect(backend.reason).toMatch(/forced by MIMO_VECTOR_BACKEND=native/);
-    }
-    expect(getKernels('native').raw.info().simd).toMatch(/avx2|portable/);
-  });
+  it.skipIf(skipNative)(
+    'should really load the native addon when CI forces it (MIMO_VECTOR_BACKEND=native)',
+    () => {
+      if (process.env.MIMO_VECTOR_BACKEND === 'native') {
+        expect(backend.name).toBe('native');
+        expect(backend.reason).toMatch(/forced by MIMO_VECTOR_BACKEND=native/);
+      }
+      expect(getKernels('native').raw.info().simd).toMatch(/avx2|portable/);
+    },
+  );
 
-  it('should report native, with the reason and SIMD level, in a process that forces it', () => {
-    const result = importBackend({ MIMO_VECTOR_BACKEND: 'native' });
-    expect(result.status).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({
-      name: 'native',
-      reason: 'forced by MIMO_VECTOR_BACKEND=native',
-    });
-    expect(result.stderr).toBe('');
-  });
+  it.skipIf(skipNative)(
+    'should report native, with the reason and SIMD level, in a process that forces it',
+    () => {
+      const result = importBackend({ MIMO_VECTOR_BACKEND: 'native' });
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        name: 'native',
+        reason: 'forced by MIMO_VECTOR_BACKEND=native',
+      });
+      expect(result.stderr).toBe('');
+    },
+  );
 
   it('should use the JS fallback when forced, silently', () => {
     const result = importBackend({ MIMO_VECTOR_BACKEND: 'js' });

@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 const manifest = fileURLToPath(new URL('../../../crates/vector-nif/Cargo.toml', import.meta.url));
 const hasCargo = spawnSync('cargo', ['--version']).status === 0;
+// rustfmt and clippy are separate components: cargo can be installed without them. A missing tool skips its
+// check, so the report says "skipped"; it never lets the check pass unseen.
+const hasRustfmt = hasCargo && spawnSync('cargo', ['fmt', '--version']).status === 0;
+const hasClippy = hasCargo && spawnSync('cargo', ['clippy', '--version']).status === 0;
 
 /** Runs the crate's Rust unit tests (kernels, quantisation, top-k, search) and returns cargo's summary. */
 function cargoTest(environment: Record<string, string>) {
@@ -29,13 +33,12 @@ describe.skipIf(!hasCargo)('Rust unit tests (cargo test)', () => {
 });
 
 describe.skipIf(!hasCargo)('Rust style gates', () => {
-  it('should be formatted (cargo fmt --check)', () => {
+  it.skipIf(!hasRustfmt)('should be formatted (cargo fmt --check)', () => {
     const result = spawnSync('cargo', ['fmt', '--check', '--manifest-path', manifest], { encoding: 'utf8' });
-    if (result.error || /no such command|not installed/.test(result.stderr)) return;
     expect(result.status, result.stdout.slice(0, 2000)).toBe(0);
   });
 
-  it('should pass clippy with -D warnings', () => {
+  it.skipIf(!hasClippy)('should pass clippy with -D warnings', { timeout: 600_000 }, () => {
     const result = spawnSync(
       'cargo',
       [
@@ -51,7 +54,6 @@ describe.skipIf(!hasCargo)('Rust style gates', () => {
       ],
       { encoding: 'utf8', timeout: 600_000 },
     );
-    if (/no such command|not installed/.test(result.stderr)) return;
     expect(result.status, result.stderr.slice(-3000)).toBe(0);
-  }, 600_000);
+  });
 });

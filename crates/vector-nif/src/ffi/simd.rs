@@ -1,10 +1,10 @@
 //! Run-time SIMD dispatch. On x86_64 with AVX2, FMA and POPCNT (checked once with
-//! `is_x86_feature_detected!`) the AVX2 kernels run; otherwise the portable kernels from `crate::kernels`
-//! (auto-vectorised: SSE2 on x86_64, NEON on aarch64). `MIMO_VECTOR_SIMD=portable` forces the portable
-//! path, so both can be tested on one machine. Every function here is safe to call.
+//! `is_x86_feature_detected!`) the AVX2 kernels run; otherwise the portable ones (`scan::Portable`,
+//! auto-vectorised: SSE2 on x86_64, NEON on aarch64). `MIMO_VECTOR_SIMD=portable` forces the portable
+//! path, so both can be tested on one machine. [`Dispatched`] is the safe face of this module: the
+//! [`Scanner`] that `search` runs on.
 
-use crate::kernels;
-use crate::search::{self, Metric, Selection};
+use crate::scan::{Metric, Portable, Scanner, Selection};
 use crate::topk::TopK;
 use std::sync::OnceLock;
 
@@ -61,122 +61,101 @@ fn detect() -> Level {
     Level::Portable
 }
 
-#[inline(always)]
-fn row(matrix: &[f32], dims: usize, index: usize) -> &[f32] {
-    &matrix[index * dims..(index + 1) * dims]
-}
+/// The kernels of this process's SIMD [`level`]: AVX2/FMA when detected, otherwise [`Portable`]. This is
+/// the [`Scanner`] the Node-API entry points hand to `search`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Dispatched;
 
-#[inline(always)]
-fn portable_score(metric: Metric, a: &[f32], b: &[f32]) -> f64 {
-    match metric {
-        Metric::Dot => kernels::dot(a, b) as f64,
-        Metric::Cosine => {
-            let (ab, aa, bb) = kernels::dot_and_norms(a, b);
-            kernels::cosine_from_parts(ab, aa, bb)
+impl Scanner for Dispatched {
+    fn score(&self, metric: Metric, a: &[f32], b: &[f32]) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if level() == Level::Avx2Fma {
+            // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
+            return unsafe { x86::score(metric, a, b) };
         }
-        Metric::L2 => kernels::squared_l2(a, b) as f64,
+        Portable.score(metric, a, b)
     }
-}
 
-/// Score of one pair: dot, cosine, or squared L2 distance.
-pub fn score(metric: Metric, a: &[f32], b: &[f32]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if level() == Level::Avx2Fma {
-        // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-        return unsafe { x86::score(metric, a, b) };
-    }
-    portable_score(metric, a, b)
-}
-
-/// Exact scan of work items `start..end`; keys are scores (dot/cosine) or `-distance` (L2).
-#[allow(clippy::too_many_arguments)]
-pub fn scan_exact(
-    metric: Metric,
-    query: &[f32],
-    matrix: &[f32],
-    dims: usize,
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-    min_key: f64,
-) -> TopK {
-    #[cfg(target_arch = "x86_64")]
-    if level() == Level::Avx2Fma {
-        // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-        return unsafe {
-            x86::scan_exact(
-                metric, query, matrix, dims, selection, start, end, k, min_key,
-            )
-        };
-    }
-    search::scan_range(selection, start, end, k, min_key, |r| {
-        let value = portable_score(metric, query, row(matrix, dims, r));
-        if metric == Metric::L2 {
-            -value
-        } else {
-            value
+    fn scan_exact(
+        &self,
+        metric: Metric,
+        query: &[f32],
+        matrix: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+        min_key: f64,
+    ) -> TopK {
+        #[cfg(target_arch = "x86_64")]
+        if level() == Level::Avx2Fma {
+            // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
+            return unsafe {
+                x86::scan_exact(
+                    metric, query, matrix, dims, selection, start, end, k, min_key,
+                )
+            };
         }
-    })
-}
-
-/// int8 scan: key = `scale_row · (codes_q · codes_row)`, computed in f64 from an exact i32 dot product so
-/// the JS fallback reproduces it bit for bit.
-#[allow(clippy::too_many_arguments)]
-pub fn scan_int8(
-    query_codes: &[i8],
-    codes: &[i8],
-    scales: &[f32],
-    dims: usize,
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
-    #[cfg(target_arch = "x86_64")]
-    if level() == Level::Avx2Fma {
-        // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-        return unsafe {
-            x86::scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
-        };
+        Portable.scan_exact(
+            metric, query, matrix, dims, selection, start, end, k, min_key,
+        )
     }
-    search::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| {
-        scales[r] as f64 * kernels::dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
-    })
-}
 
-/// 1-bit scan: key = `-hamming(query_bits, row_bits)`.
-pub fn scan_hamming(
-    query_bits: &[u8],
-    bits: &[u8],
-    bytes: usize,
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
-    #[cfg(target_arch = "x86_64")]
-    if level() == Level::Avx2Fma {
-        // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-        return unsafe { x86::scan_hamming(query_bits, bits, bytes, selection, start, end, k) };
+    fn scan_int8(
+        &self,
+        query_codes: &[i8],
+        codes: &[i8],
+        scales: &[f32],
+        dims: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK {
+        #[cfg(target_arch = "x86_64")]
+        if level() == Level::Avx2Fma {
+            // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
+            return unsafe {
+                x86::scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
+            };
+        }
+        Portable.scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
     }
-    search::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
-}
 
-/// Reads every element once (the bandwidth yardstick of the benchmark).
-pub fn read_sum(data: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if level() == Level::Avx2Fma {
-        // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-        return unsafe { x86::read_sum(data) };
+    fn scan_hamming(
+        &self,
+        query_bits: &[u8],
+        bits: &[u8],
+        bytes: usize,
+        selection: &Selection,
+        start: usize,
+        end: usize,
+        k: usize,
+    ) -> TopK {
+        #[cfg(target_arch = "x86_64")]
+        if level() == Level::Avx2Fma {
+            // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
+            return unsafe { x86::scan_hamming(query_bits, bits, bytes, selection, start, end, k) };
+        }
+        Portable.scan_hamming(query_bits, bits, bytes, selection, start, end, k)
     }
-    kernels::read_sum(data)
+
+    fn read_sum(&self, data: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if level() == Level::Avx2Fma {
+            // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
+            return unsafe { x86::read_sum(data) };
+        }
+        Portable.read_sum(data)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{row, Metric, Selection, TopK};
-    use crate::{kernels, search};
+    use super::{Metric, Selection, TopK};
+    use crate::kernels;
+    use crate::scan::{self, row};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -362,16 +341,18 @@ mod x86 {
         min_key: f64,
     ) -> TopK {
         match metric {
-            // SAFETY (all three closures): this function only runs after AVX2/FMA/POPCNT were detected.
-            Metric::Dot => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                dot(query, row(matrix, dims, r)) as f64
+            Metric::Dot => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                unsafe { dot(query, row(matrix, dims, r)) as f64 }
             }),
-            Metric::Cosine => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                let (ab, aa, bb) = dot_and_norms(query, row(matrix, dims, r));
+            Metric::Cosine => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                let (ab, aa, bb) = unsafe { dot_and_norms(query, row(matrix, dims, r)) };
                 kernels::cosine_from_parts(ab, aa, bb)
             }),
-            Metric::L2 => search::scan_range(selection, start, end, k, min_key, |r| unsafe {
-                -(squared_l2(query, row(matrix, dims, r)) as f64)
+            Metric::L2 => scan::scan_range(selection, start, end, k, min_key, |r| {
+                // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
+                -(unsafe { squared_l2(query, row(matrix, dims, r)) } as f64)
             }),
         }
     }
@@ -389,7 +370,7 @@ mod x86 {
         k: usize,
     ) -> TopK {
         // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
-        search::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| unsafe {
+        scan::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| unsafe {
             scales[r] as f64 * dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
         })
     }
@@ -405,7 +386,7 @@ mod x86 {
         k: usize,
     ) -> TopK {
         // `scan_hamming_body` is #[inline(always)], so its `count_ones` compiles to POPCNT here.
-        search::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+        scan::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -463,6 +444,34 @@ mod x86 {
             // SAFETY: guarded by the feature check above.
             unsafe { super::dot_and_norms(a, b) }
         }
+    }
+}
+
+/// The search suite of `search`, run on the dispatched kernels (the AVX2 ones when the CPU has them), which
+/// are what the addon uses.
+#[cfg(test)]
+mod search_suite {
+    use super::Dispatched;
+    use crate::search::suite;
+
+    #[test]
+    fn exact_top_k_matches_brute_force_for_every_metric_and_thread_count() {
+        suite::exact_top_k_matches_brute_force_for_every_metric_and_thread_count(&Dispatched);
+    }
+
+    #[test]
+    fn allow_list_and_mask_restrict_the_scan() {
+        suite::allow_list_and_mask_restrict_the_scan(&Dispatched);
+    }
+
+    #[test]
+    fn min_score_filters_results() {
+        suite::min_score_filters_results(&Dispatched);
+    }
+
+    #[test]
+    fn quantized_searches_find_the_exact_neighbours_on_clustered_data() {
+        suite::quantized_searches_find_the_exact_neighbours_on_clustered_data(&Dispatched);
     }
 }
 
