@@ -137,4 +137,57 @@ describe('createStreamTransport', () => {
     await sending;
     expect(resolved).toBe(true);
   });
+
+  it('should not leak a close and an error listener per backpressured write (bug: Promise.race of two once()s)', async () => {
+    // A real child that reads nothing until SIGUSR2, so its stdin pipe fills and every send waits.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "process.on('SIGUSR2', () => process.stdin.on('data', () => {})); setInterval(() => {}, 1e6); process.stdout.write('ready\\n');",
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    children.push(child as ChildProcessWithoutNullStreams);
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    const stdin = child.stdin as NonNullable<typeof child.stdin>;
+    const counts = () => ({
+      close: stdin.listenerCount('close'),
+      error: stdin.listenerCount('error'),
+      drain: stdin.listenerCount('drain'),
+    });
+    const input = new PassThrough();
+    const transport = createStreamTransport({
+      readable: input,
+      writable: stdin,
+      pauseReadingAboveBytes: 256 * 1024,
+    });
+    await transport.start();
+    const baseline = counts();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const pad = 'z'.repeat(1024);
+      // 4,000 messages of 1 KiB: far past the 64 KiB pipe buffer, so nearly all of them wait for drain.
+      const sends = Array.from({ length: 4000 }, (_, i) =>
+        transport.send({ jsonrpc: '2.0', method: 'x', params: { i, pad } }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const waiting = counts();
+      expect(waiting.close).toBeLessThanOrEqual(baseline.close + 1);
+      expect(waiting.error).toBeLessThanOrEqual(baseline.error + 1);
+      expect(waiting.drain).toBeLessThanOrEqual(baseline.drain + 1);
+      // More than pauseReadingAboveBytes wait to be written: no more input is read until they drain.
+      expect(input.isPaused()).toBe(true);
+      child.kill('SIGUSR2');
+      await Promise.all(sends);
+      expect(counts()).toEqual(baseline);
+      expect(input.isPaused()).toBe(false);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    await transport.close();
+  });
 });
