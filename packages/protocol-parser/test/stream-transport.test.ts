@@ -66,7 +66,7 @@ describe('stdio server built on createStreamTransport (real child process)', () 
     }
   });
 
-  it('should reject an oversized line with MESSAGE_TOO_LARGE and answer the next request', async () => {
+  it('should answer an oversized request with MESSAGE_TOO_LARGE and its own id (bug: id null), then the next request', async () => {
     const server = startServer();
     const huge = `{"jsonrpc":"2.0","id":1,"method":"echo","params":{"s":"${'y'.repeat(2 * 1024 * 1024)}"}}\n`;
     server.child.stdin.write(huge);
@@ -75,11 +75,40 @@ describe('stdio server built on createStreamTransport (real child process)', () 
       id: unknown;
       error?: { code: number; data: unknown };
     }>;
-    expect(lines[0]).toMatchObject({
-      id: null,
-      error: { code: MimoErrorCode.MESSAGE_TOO_LARGE, data: { limitBytes: 1048576 } },
+    expect(lines[0]).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      error: {
+        code: MimoErrorCode.MESSAGE_TOO_LARGE,
+        message: expect.stringContaining('1048576 bytes'),
+        data: { limitBytes: 1048576 },
+      },
     });
     expect(lines[1]).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+  });
+
+  it('should answer an oversized request whose id comes after its params (the official SDK order) with that id', async () => {
+    const server = startServer();
+    const huge = `{"method":"echo","params":{"s":"${'y'.repeat(2 * 1024 * 1024)}","id":9},"jsonrpc":"2.0","id":"last"}\n`;
+    server.child.stdin.write(huge);
+    server.child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    const lines = (await server.waitFor(2)) as Array<{ id: unknown; error?: { code: number } }>;
+    expect(lines.map((line) => [line.id, line.error?.code])).toEqual([
+      ['last', MimoErrorCode.MESSAGE_TOO_LARGE],
+      [2, undefined],
+    ]);
+  });
+
+  it('should answer an oversized line with no top-level id with id null, then close the connection', async () => {
+    const server = startServer();
+    const exited = new Promise((resolve) => server.child.on('exit', resolve));
+    // An id nested in params is not the request's.
+    const huge = `{"jsonrpc":"2.0","method":"echo","params":{"id":1,"s":"${'y'.repeat(2 * 1024 * 1024)}"}}\n`;
+    server.child.stdin.write(huge);
+    expect(await exited).toBe(0);
+    expect(server.lines).toMatchObject([
+      { id: null, error: { code: MimoErrorCode.MESSAGE_TOO_LARGE, data: { limitBytes: 1048576 } } },
+    ]);
   });
 
   it('should be driven by a JsonRpcEndpoint client over the child stdio, with large responses', async () => {
@@ -146,9 +175,9 @@ describe('createStreamTransport', () => {
         '-e',
         "process.on('SIGUSR2', () => process.stdin.on('data', () => {})); setInterval(() => {}, 1e6); process.stdout.write('ready\\n');",
       ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+      { stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    children.push(child as ChildProcessWithoutNullStreams);
+    children.push(child);
     await new Promise((resolve) => child.stdout?.once('data', resolve));
     const stdin = child.stdin as NonNullable<typeof child.stdin>;
     const counts = () => ({
