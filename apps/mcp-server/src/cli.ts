@@ -24,8 +24,10 @@ Options:
   --host <address>          For serve: interface to bind (env MIMO_HTTP_HOST; default 127.0.0.1;
                             anything but loopback requires a token)
   --port <n>                For serve: port (env MIMO_HTTP_PORT; default 7077; 0 picks a free one)
-  --token <token>           For serve: accepted bearer token, 16+ characters; repeatable (env MIMO_HTTP_TOKENS,
-                            comma-separated)
+  --token-file <file>       For serve: file of accepted bearer tokens, one per line, 16+ characters each
+                            (env MIMO_HTTP_TOKENS_FILE); keep it chmod 600
+  --token <token>           For serve: accepted bearer token; repeatable (env MIMO_HTTP_TOKENS, comma-separated).
+                            Visible to every user in the process list: prefer --token-file
   --allow-origin <origin>   For serve: a browser origin to allow besides loopback ones; repeatable
   --rate-limit <r>[/<b>]    For serve: requests per second per client, burst b (default 1000/2000; 0 = off)
   -o, --output <file>       For export: write here instead of stdout
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         token: { type: 'string', multiple: true },
+        'token-file': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         'rate-limit': { type: 'string' },
         output: { type: 'string', short: 'o' },
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     ...(typeof values.host === 'string' ? { host: values.host } : {}),
     ...(typeof values.port === 'string' ? { port: values.port } : {}),
     ...(Array.isArray(values.token) ? { tokens: values.token as string[] } : {}),
+    ...(typeof values['token-file'] === 'string' ? { tokenFile: values['token-file'] } : {}),
     ...(Array.isArray(values['allow-origin']) ? { allowedOrigins: values['allow-origin'] as string[] } : {}),
     ...(typeof values['rate-limit'] === 'string' ? { rateLimit: values['rate-limit'] } : {}),
   };

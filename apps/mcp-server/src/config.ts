@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SkillConfigSchema } from '@mimo-mcp/client';
@@ -100,8 +100,10 @@ export const ConfigFileSchema = z.strictObject({
       host: z.string().min(1).optional(),
       /** @default 7077 */
       port: z.int().min(0).max(65_535).optional(),
-      /** Bearer tokens accepted (at least 16 characters each). */
+      /** Bearer tokens accepted (at least 16 characters each). Prefer `tokenFile`: no secret in the config. */
       tokens: z.array(z.string().min(16, 'a token needs at least 16 characters')).optional(),
+      /** A file of bearer tokens, one per line (`#` comments and blank lines ignored); keep it mode 600. */
+      tokenFile: z.string().min(1).optional(),
       /** Browser origins allowed besides loopback ones, e.g. "https://app.example.com". */
       allowedOrigins: z.array(z.string().min(1)).optional(),
       /** Host names accepted behind a reverse proxy (default: loopback names only when bound to loopback, any otherwise). */
@@ -115,6 +117,21 @@ export const ConfigFileSchema = z.strictObject({
         .optional(),
       /** @default 4194304 (4 MiB) */
       maxBodyBytes: z.int().min(1024).max(268_435_456).optional(),
+      /** Failed token checks per address before 429 (token bucket); false turns it off. @default { burst: 10, perSecond: 0.1 } */
+      authFailureLimit: z
+        .union([
+          z.literal(false),
+          z.strictObject({ burst: z.int().min(1), perSecond: z.number().positive() }),
+        ])
+        .optional(),
+      /** Open connections at once; more are closed on accept. @default half the soft file-descriptor limit, at most 10000 (1000 where it cannot be read) */
+      maxConnections: z.int().min(1).max(1_000_000).optional(),
+      /** Open connections from one address. @default 256 */
+      maxConnectionsPerClient: z.int().min(1).optional(),
+      /** Legacy GET streams one client holds at once. @default 16 */
+      maxStreamsPerClient: z.int().min(1).optional(),
+      /** Deadline to receive a whole request, headers and body (then 408 and close). @default 30000 */
+      requestTimeoutMs: z.int().min(1000).max(3_600_000).optional(),
       /** The /events stream: ping interval (a client missing one is dropped) and per-client send buffer. */
       events: z
         .strictObject({
@@ -142,6 +159,7 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   tokens?: string[];
+  tokenFile?: string;
   allowedOrigins?: string[];
   rateLimit?: string;
 }
@@ -167,8 +185,16 @@ export interface MimoConfig {
     allowedOrigins: string[];
     allowedHosts: string[] | undefined;
     rateLimit: { burst: number; perSecond: number } | false;
+    authFailureLimit: { burst: number; perSecond: number } | false;
     maxBodyBytes: number;
+    /** `undefined`: derived from the file-descriptor limit when serving. */
+    maxConnections: number | undefined;
+    maxConnectionsPerClient: number;
+    maxStreamsPerClient: number;
+    requestTimeoutMs: number;
     events: { heartbeatMs: number; maxBufferedBytes: number };
+    /** Risky but valid settings (a token in argv, a token file others can read), logged at start. */
+    warnings: string[];
   };
 }
 
@@ -300,15 +326,61 @@ export function loadConfig(
       file.log?.level ??
       'info',
     shutdownGraceMs: file.shutdownGraceMs ?? 5000,
-    http: httpConfig(file.http ?? {}, flags, env),
+    http: httpConfig(file.http ?? {}, flags, env, cwd, configPath),
   };
+}
+
+/**
+ * Reads a token file: one token per line, blank lines and `#` comments ignored. A file that group or
+ * others may read is accepted with a warning (Docker secrets are often mode 444).
+ *
+ * @throws {ConfigError} when the file is missing or unreadable, holds no token, or a token is too short
+ */
+export function readTokenFile(path: string, source: string, warnings: string[]): string[] {
+  let text: string;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new ConfigError(`${source}: ${path} is not a file`);
+    if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
+      warnings.push(
+        `${source}: ${path} is readable by group or others (mode ${(stats.mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `${source}: ${path}: no such file`
+        : `${source}: cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+  const tokens: string[] = [];
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (/\s/.test(line))
+      throw new ConfigError(`${source}: ${path}:${index + 1}: a token cannot contain spaces`);
+    if (line.length < 16) {
+      throw new ConfigError(`${source}: ${path}:${index + 1}: a token needs at least 16 characters`);
+    }
+    tokens.push(line);
+  }
+  if (tokens.length === 0) {
+    throw new ConfigError(`${source}: ${path} holds no token (one per line; # starts a comment)`);
+  }
+  return tokens;
 }
 
 function httpConfig(
   file: NonNullable<ConfigFile['http']>,
   flags: ConfigFlags,
   env: NodeJS.ProcessEnv,
+  cwd: string,
+  configPath: string,
 ): MimoConfig['http'] {
+  const warnings: string[] = [];
   const portText = flags.port ?? env.MIMO_HTTP_PORT;
   let port = file.port ?? 7077;
   if (portText !== undefined && portText !== '') {
@@ -319,10 +391,27 @@ function httpConfig(
       );
     }
   }
-  const envTokens = env.MIMO_HTTP_TOKENS?.split(',')
-    .map((token) => token.trim())
-    .filter(Boolean);
-  const tokens = flags.tokens ?? envTokens ?? file.tokens ?? [];
+  // Each level (flags, environment, file) gives its tokens and its token file together; the first level
+  // that gives any wins.
+  const fromFile = (path: string | undefined, source: string, base: string) =>
+    path ? readTokenFile(resolve(base, path), source, warnings) : [];
+  const flagTokens = [...(flags.tokens ?? []), ...fromFile(flags.tokenFile, '--token-file', cwd)];
+  if (flags.tokens?.length) {
+    warnings.push(
+      '--token puts the token in the process list (/proc/<pid>/cmdline is readable by every user): use --token-file or MIMO_HTTP_TOKENS_FILE',
+    );
+  }
+  const envTokens = [
+    ...(env.MIMO_HTTP_TOKENS?.split(',')
+      .map((token) => token.trim())
+      .filter(Boolean) ?? []),
+    ...fromFile(env.MIMO_HTTP_TOKENS_FILE, 'MIMO_HTTP_TOKENS_FILE', cwd),
+  ];
+  const fileTokens = [
+    ...(file.tokens ?? []),
+    ...fromFile(file.tokenFile, `${configPath}: http.tokenFile`, dirname(configPath)),
+  ];
+  const tokens = [flagTokens, envTokens, fileTokens].find((level) => level.length > 0) ?? [];
   for (const token of tokens) {
     if (token.length < 16) throw new ConfigError('http token: a token needs at least 16 characters');
   }
@@ -348,11 +437,17 @@ function httpConfig(
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowedOrigins ?? [])],
     allowedHosts: file.allowedHosts,
     rateLimit,
+    authFailureLimit: file.authFailureLimit ?? { burst: 10, perSecond: 0.1 },
     maxBodyBytes: file.maxBodyBytes ?? 4 * 1024 * 1024,
+    maxConnections: file.maxConnections,
+    maxConnectionsPerClient: file.maxConnectionsPerClient ?? 256,
+    maxStreamsPerClient: file.maxStreamsPerClient ?? 16,
+    requestTimeoutMs: file.requestTimeoutMs ?? 30_000,
     events: {
       heartbeatMs: file.events?.heartbeatMs ?? 15_000,
       maxBufferedBytes: file.events?.maxBufferedBytes ?? 1024 * 1024,
     },
+    warnings,
   };
 }
 

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createMcpHttpHandler, isLoopbackHostname } from '@mimo-mcp/protocol-parser';
 import type { Logger } from 'pino';
@@ -29,6 +30,25 @@ function isLoopbackBind(host: string): boolean {
   return isLoopbackHostname(host) || host.startsWith('127.');
 }
 
+/** This process's soft limit on open files (Linux: /proc/self/limits), or undefined where unknown. */
+export function softFileLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return line === undefined || line === 'unlimited' ? undefined : Number(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connections allowed at once: half the soft descriptor limit leaves the other half to the database, the
+ * skills' pipes and the log; past the limit Node closes new sockets on accept instead of running out of
+ * descriptors (Node cannot raise its own limit: there is no setrlimit).
+ */
+export function defaultMaxConnections(softLimit = softFileLimit()): number {
+  return softLimit === undefined ? 1000 : Math.max(16, Math.min(10_000, Math.floor(softLimit / 2)));
+}
+
 /**
  * Runs Mimo over Streamable HTTP (`/mcp`), with `/health`, `/ready`, `/metrics` and a WebSocket event stream
  * (`/events`), until SIGINT/SIGTERM. Loopback by default; any other address needs a token.
@@ -40,14 +60,17 @@ export async function serveHttp(
   const http = config.http;
   if (!isLoopbackBind(http.host) && http.tokens.length === 0) {
     throw new ConfigError(
-      `http.host: binding ${http.host} (not loopback) requires a token: set http.tokens, MIMO_HTTP_TOKENS or --token`,
+      `http.host: binding ${http.host} (not loopback) requires a token: set --token-file, MIMO_HTTP_TOKENS_FILE or http.tokenFile`,
     );
   }
+  for (const warning of http.warnings) logger.warn(warning);
   const mimo = await createMimo(config, logger);
   const handler = createMcpHttpHandler({
     server: mimo.server,
     maxBodyBytes: http.maxBodyBytes,
     rateLimit: http.rateLimit,
+    authFailureLimit: http.authFailureLimit,
+    maxStreamsPerClient: http.maxStreamsPerClient,
     tokens: http.tokens,
     allowedOrigins: http.allowedOrigins,
     // Bound to loopback: only loopback Host names (DNS rebinding). Elsewhere: what the operator lists.
@@ -68,6 +91,14 @@ export async function serveHttp(
     collect: () => handler.sessionCount,
   });
   handler.on('request-rejected', ({ status, reason }) => logger.debug({ status, reason }, 'request refused'));
+  const connectionsRefused = mimo.monitor.addCounter({
+    name: 'mimo_http_connections_refused_total',
+    help: 'Connections closed on accept: too many from one address (per_client) or in all (total)',
+    labelNames: ['limit'],
+  });
+  mimo.monitor.on('sample-error', ({ error }) =>
+    logger.warn({ code: (error as NodeJS.ErrnoException)?.code }, 'resource sample failed'),
+  );
 
   const events = startEventStream(mimo, logger, http.events, () => eventClientsDropped.inc());
   mimo.monitor.addGauge({
@@ -81,45 +112,76 @@ export async function serveHttp(
     response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   };
   let draining = false;
-  const server = createServer(async (request, response) => {
-    const path = route(request);
-    response.on('finish', () =>
-      requests.inc({
-        route: ['/mcp', '/health', '/ready', '/metrics', '/events'].includes(path) ? path : 'other',
-        status: String(response.statusCode),
-      }),
-    );
-    try {
-      if (await handler.handle(request, response)) return;
-      if (path === '/health' && request.method === 'GET') {
-        // Liveness only: cheap, no database work, no auth (probes carry no token).
-        json(response, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', version: VERSION });
-        return;
+  const server = createServer(
+    {
+      // A request must arrive whole in time, headers and body; a refused one is closed at once (its body
+      // is never read). Both bound what a client sending half a request holds. SSE responses last as long
+      // as they need: the deadline covers receiving the request, not answering it.
+      requestTimeout: http.requestTimeoutMs,
+      headersTimeout: Math.min(15_000, http.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, http.requestTimeoutMs),
+    },
+    async (request, response) => {
+      const path = route(request);
+      response.on('finish', () =>
+        requests.inc({
+          route: ['/mcp', '/health', '/ready', '/metrics', '/events'].includes(path) ? path : 'other',
+          status: String(response.statusCode),
+        }),
+      );
+      try {
+        if (await handler.handle(request, response)) return;
+        if (path === '/health' && request.method === 'GET') {
+          // Liveness only: cheap, no database work, no token (probes carry none), but the same Host and
+          // Origin rules as every route (DNS rebinding would otherwise let a web page read it).
+          if (!handler.admit(request, response, { authenticate: false })) return;
+          json(response, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', version: VERSION });
+          return;
+        }
+        if (!handler.admit(request, response)) return;
+        if (path === '/ready' && request.method === 'GET') {
+          const skills = mimo.gateway.skills().map((skill) => ({ name: skill.name, health: skill.health }));
+          const database = mimo.store.closed ? 'closed' : 'open';
+          const ready = !draining && database === 'open';
+          json(response, ready ? 200 : 503, {
+            status: ready ? 'ready' : 'not-ready',
+            database,
+            embedder: { id: mimo.store.embedder.id, dimensions: mimo.store.embedder.dimensions },
+            skills,
+          });
+          return;
+        }
+        if (path === '/metrics' && request.method === 'GET') {
+          const text = await mimo.monitor.metrics();
+          response.writeHead(200, { 'Content-Type': mimo.monitor.registry.contentType }).end(text);
+          return;
+        }
+        json(response, 404, { error: `Not found: ${request.method} ${path}` });
+      } catch (error) {
+        logger.error({ err: error, path }, 'request failed');
+        if (!response.headersSent) json(response, 500, { error: 'Internal error' });
+        else response.end();
       }
-      if (!handler.admit(request, response)) return;
-      if (path === '/ready' && request.method === 'GET') {
-        const skills = mimo.gateway.skills().map((skill) => ({ name: skill.name, health: skill.health }));
-        const database = mimo.store.closed ? 'closed' : 'open';
-        const ready = !draining && database === 'open';
-        json(response, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'not-ready',
-          database,
-          embedder: { id: mimo.store.embedder.id, dimensions: mimo.store.embedder.dimensions },
-          skills,
-        });
-        return;
-      }
-      if (path === '/metrics' && request.method === 'GET') {
-        const text = await mimo.monitor.metrics();
-        response.writeHead(200, { 'Content-Type': mimo.monitor.registry.contentType }).end(text);
-        return;
-      }
-      json(response, 404, { error: `Not found: ${request.method} ${path}` });
-    } catch (error) {
-      logger.error({ err: error, path }, 'request failed');
-      if (!response.headersSent) json(response, 500, { error: 'Internal error' });
-      else response.end();
+    },
+  );
+  const maxConnections = http.maxConnections ?? defaultMaxConnections();
+  server.maxConnections = maxConnections;
+  server.on('drop', () => connectionsRefused.inc({ limit: 'total' }));
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (perClient.get(address) ?? 0) + 1;
+    if (count > http.maxConnectionsPerClient) {
+      connectionsRefused.inc({ limit: 'per_client' });
+      socket.destroy();
+      return;
     }
+    perClient.set(address, count);
+    socket.once('close', () => {
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left > 0) perClient.set(address, left);
+      else perClient.delete(address);
+    });
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (route(request) !== '/events' || draining) {
@@ -141,8 +203,6 @@ export async function serveHttp(
     events.upgrade(request, socket, head);
   });
   server.keepAliveTimeout = 5000;
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 0; // SSE streams stay open; idle sockets are bounded by keepAliveTimeout.
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -158,11 +218,21 @@ export async function serveHttp(
       `http: cannot listen on ${http.host}:${http.port}: ${code} ${(error as Error).message}`,
     );
   }
+  // After listening, a server error (EMFILE on accept when descriptors run out) is logged, never thrown:
+  // an unhandled 'error' event would end the process.
+  server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info(
-    { version: VERSION, url: `${url}/mcp`, auth: http.tokens.length > 0, db: config.database.path },
+    {
+      version: VERSION,
+      url: `${url}/mcp`,
+      auth: http.tokens.length > 0,
+      db: config.database.path,
+      maxConnections,
+      maxConnectionsPerClient: http.maxConnectionsPerClient,
+    },
     'mimo ready on HTTP',
   );
   void mimo.gateway.start().catch((error: unknown) => logger.error({ err: error }, 'starting skills failed'));

@@ -15,7 +15,12 @@ export async function serveStdio(config: MimoConfig, logger: Logger): Promise<vo
   const mimo = await createMimo(config, logger);
 
   const session = await mimo.server.connect(
-    createStreamTransport({ readable: process.stdin, writable: process.stdout }),
+    // A client that pipelines requests faster than it reads answers waits in its pipe, not in our memory.
+    createStreamTransport({
+      readable: process.stdin,
+      writable: process.stdout,
+      pauseReadingAboveBytes: 1024 * 1024,
+    }),
   );
   logger.info(
     {

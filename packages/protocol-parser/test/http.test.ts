@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -434,5 +434,117 @@ describe('Streamable HTTP security', () => {
     ]).toEqual([true, true, false, true]);
     expect(limiter.take('a', 50)).toEqual({ ok: false, retryAfterMs: 50 });
     expect(limiter.take('a', 100).ok).toBe(true);
+  });
+});
+
+describe('Streamable HTTP: hardening from issue #11', () => {
+  it('should answer [], [1] and [[1]] with 400/-32600 like stdio (bug: 202 and no body)', async () => {
+    const { url } = await serve();
+    const session = await openSession(url);
+    for (const body of ['[]', '[1]', '[[1]]']) {
+      const answer = await post(url, body, { 'Mcp-Session-Id': session });
+      expect([body, answer.status, answer.json?.error?.code]).toEqual([body, 400, -32600]);
+    }
+    const empty = await post(url, '[]');
+    expect([empty.status, empty.json?.error?.code]).toEqual([400, -32600]);
+    // A real notification is still accepted with 202.
+    const note = await post(
+      url,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        'Mcp-Session-Id': session,
+      },
+    );
+    expect([note.status, note.text]).toEqual([202, '']);
+  });
+
+  it('should refuse an address with 429 after 10 failed token checks, without comparing its tokens (bug: 3,000 guesses at 2,000/s)', async () => {
+    const { url } = await serve({ tokens: ['the-right-token'] });
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 12; guess++) {
+      statuses.push((await post(url, initialize, { Authorization: `Bearer guess-${guess}` })).status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
+    const blocked = await post(url, initialize, { Authorization: 'Bearer the-right-token' });
+    expect([blocked.status, blocked.json?.error?.code]).toEqual([429, -32014]);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('should let a right token through while another address guesses, and allow turning the limit off', async () => {
+    const { url } = await serve({ tokens: ['the-right-token'], authFailureLimit: false });
+    for (let guess = 0; guess < 15; guess++) {
+      expect((await post(url, initialize, { Authorization: `Bearer guess-${guess}` })).status).toBe(401);
+    }
+    expect((await post(url, initialize, { Authorization: 'Bearer the-right-token' })).status).toBe(200);
+  });
+
+  it('should evict the oldest session holding a GET stream when full (bug: streams locked new clients out with 503)', async () => {
+    const { url, handler } = await serve({ maxSessions: 3 });
+    const closed: string[] = [];
+    handler.on('session-closed', ({ sessionId, reason }) => closed.push(`${reason}:${sessionId}`));
+    const streams: Array<{ session: string; body: ReadableStreamDefaultReader<Uint8Array> }> = [];
+    for (let i = 0; i < 3; i++) {
+      const session = await openSession(url);
+      const get = await fetch(url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session } });
+      expect(get.status).toBe(200);
+      streams.push({ session, body: (get.body as ReadableStream<Uint8Array>).getReader() });
+    }
+    const fourth = await post(url, initialize);
+    expect(fourth.status).toBe(200);
+    expect(handler.sessionCount).toBe(3);
+    const [first, second] = streams as [(typeof streams)[0], (typeof streams)[0]];
+    expect(closed).toEqual([`evicted:${first.session}`]);
+    // The evicted session's stream ended; the session is gone; the others still work.
+    for (;;) if ((await first.body.read()).done) break;
+    expect(
+      (await post(url, { jsonrpc: '2.0', id: 5, method: 'ping' }, { 'Mcp-Session-Id': first.session }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await post(url, { jsonrpc: '2.0', id: 6, method: 'ping' }, { 'Mcp-Session-Id': second.session }))
+        .status,
+    ).toBe(200);
+    for (const stream of streams) await stream.body.cancel().catch(() => {});
+  });
+
+  it('should bound the GET streams one client holds (429 beyond maxStreamsPerClient)', async () => {
+    const { url } = await serve({ maxStreamsPerClient: 2 });
+    const readers: Array<ReadableStreamDefaultReader<Uint8Array>> = [];
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const session = await openSession(url);
+      const get = await fetch(url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session } });
+      statuses.push(get.status);
+      if (get.body) readers.push(get.body.getReader());
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    // Closing a stream frees its place.
+    await readers[0]?.cancel();
+    const session = await openSession(url);
+    await expect
+      .poll(async () => {
+        const get = await fetch(url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session } });
+        if (get.body) readers.push(get.body.getReader());
+        return get.status;
+      })
+      .toBe(200);
+    for (const reader of readers) await reader.cancel().catch(() => {});
+  });
+
+  it('should close the connection after refusing a request whose body it did not read (bug: half a body held the socket)', async () => {
+    const { port } = await serve({ tokens: ['the-right-token'] });
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk;
+    });
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":',
+    );
+    await ended;
+    expect(received).toMatch(/^HTTP\/1.1 401 /);
+    expect(received.toLowerCase()).toContain('connection: close');
   });
 });

@@ -66,7 +66,7 @@ describe('stdio server built on createStreamTransport (real child process)', () 
     }
   });
 
-  it('should reject an oversized line with MESSAGE_TOO_LARGE and answer the next request', async () => {
+  it('should answer an oversized request with MESSAGE_TOO_LARGE and its own id (bug: id null), then the next request', async () => {
     const server = startServer();
     const huge = `{"jsonrpc":"2.0","id":1,"method":"echo","params":{"s":"${'y'.repeat(2 * 1024 * 1024)}"}}\n`;
     server.child.stdin.write(huge);
@@ -75,11 +75,40 @@ describe('stdio server built on createStreamTransport (real child process)', () 
       id: unknown;
       error?: { code: number; data: unknown };
     }>;
-    expect(lines[0]).toMatchObject({
-      id: null,
-      error: { code: MimoErrorCode.MESSAGE_TOO_LARGE, data: { limitBytes: 1048576 } },
+    expect(lines[0]).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      error: {
+        code: MimoErrorCode.MESSAGE_TOO_LARGE,
+        message: expect.stringContaining('1048576 bytes'),
+        data: { limitBytes: 1048576 },
+      },
     });
     expect(lines[1]).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+  });
+
+  it('should answer an oversized request whose id comes after its params (the official SDK order) with that id', async () => {
+    const server = startServer();
+    const huge = `{"method":"echo","params":{"s":"${'y'.repeat(2 * 1024 * 1024)}","id":9},"jsonrpc":"2.0","id":"last"}\n`;
+    server.child.stdin.write(huge);
+    server.child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    const lines = (await server.waitFor(2)) as Array<{ id: unknown; error?: { code: number } }>;
+    expect(lines.map((line) => [line.id, line.error?.code])).toEqual([
+      ['last', MimoErrorCode.MESSAGE_TOO_LARGE],
+      [2, undefined],
+    ]);
+  });
+
+  it('should answer an oversized line with no top-level id with id null, then close the connection', async () => {
+    const server = startServer();
+    const exited = new Promise((resolve) => server.child.on('exit', resolve));
+    // An id nested in params is not the request's.
+    const huge = `{"jsonrpc":"2.0","method":"echo","params":{"id":1,"s":"${'y'.repeat(2 * 1024 * 1024)}"}}\n`;
+    server.child.stdin.write(huge);
+    expect(await exited).toBe(0);
+    expect(server.lines).toMatchObject([
+      { id: null, error: { code: MimoErrorCode.MESSAGE_TOO_LARGE, data: { limitBytes: 1048576 } } },
+    ]);
   });
 
   it('should be driven by a JsonRpcEndpoint client over the child stdio, with large responses', async () => {
@@ -136,5 +165,58 @@ describe('createStreamTransport', () => {
     output.read();
     await sending;
     expect(resolved).toBe(true);
+  });
+
+  it('should not leak a close and an error listener per backpressured write (bug: Promise.race of two once()s)', async () => {
+    // A real child that reads nothing until SIGUSR2, so its stdin pipe fills and every send waits.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "process.on('SIGUSR2', () => process.stdin.on('data', () => {})); setInterval(() => {}, 1e6); process.stdout.write('ready\\n');",
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    const stdin = child.stdin as NonNullable<typeof child.stdin>;
+    const counts = () => ({
+      close: stdin.listenerCount('close'),
+      error: stdin.listenerCount('error'),
+      drain: stdin.listenerCount('drain'),
+    });
+    const input = new PassThrough();
+    const transport = createStreamTransport({
+      readable: input,
+      writable: stdin,
+      pauseReadingAboveBytes: 256 * 1024,
+    });
+    await transport.start();
+    const baseline = counts();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const pad = 'z'.repeat(1024);
+      // 4,000 messages of 1 KiB: far past the 64 KiB pipe buffer, so nearly all of them wait for drain.
+      const sends = Array.from({ length: 4000 }, (_, i) =>
+        transport.send({ jsonrpc: '2.0', method: 'x', params: { i, pad } }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const waiting = counts();
+      expect(waiting.close).toBeLessThanOrEqual(baseline.close + 1);
+      expect(waiting.error).toBeLessThanOrEqual(baseline.error + 1);
+      expect(waiting.drain).toBeLessThanOrEqual(baseline.drain + 1);
+      // More than pauseReadingAboveBytes wait to be written: no more input is read until they drain.
+      expect(input.isPaused()).toBe(true);
+      child.kill('SIGUSR2');
+      await Promise.all(sends);
+      expect(counts()).toEqual(baseline);
+      expect(input.isPaused()).toBe(false);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    await transport.close();
   });
 });

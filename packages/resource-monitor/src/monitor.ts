@@ -60,6 +60,11 @@ export interface ResourceMonitorEvents extends Record<string, unknown> {
   'alert-raised': Alert;
   'alert-resolved': Alert;
   sample: ResourceSnapshot;
+  /**
+   * A sample on the interval failed (e.g. `EMFILE` from `process.memoryUsage()` when the process is out of
+   * file descriptors); sampling goes on at the next tick.
+   */
+  'sample-error': { error: unknown };
 }
 
 /** Metric names the monitor itself registers (with the default prefix). */
@@ -108,9 +113,12 @@ export const DURATION_BUCKETS_SECONDS: readonly number[] = [
 export interface ResourceMonitor extends Disposable {
   /** The registry holding every metric (serve `await registry.metrics()` with `registry.contentType`). */
   readonly registry: Registry;
-  /** Starts the interval (idempotent). */
+  /** Starts the interval (idempotent). A sample that fails there emits `sample-error`; the next one runs. */
   start(): void;
-  /** Takes a sample now, evaluates thresholds and emits events. */
+  /**
+   * Takes a sample now, evaluates thresholds and emits events.
+   * @throws what `process.memoryUsage()` throws (e.g. `EMFILE` when out of file descriptors)
+   */
   sample(): ResourceSnapshot;
   /** The last sample (taking one if there is none yet). */
   snapshot(): ResourceSnapshot;
@@ -267,7 +275,15 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
     registry,
     start() {
       if (timer || closed) return;
-      timer = setInterval(take, intervalMs);
+      // The timer's callback must never throw: an exception there is uncaught and ends the process, at
+      // the very moment (descriptors exhausted) the process most needs to keep serving.
+      timer = setInterval(() => {
+        try {
+          take();
+        } catch (error) {
+          events.emit('sample-error', { error });
+        }
+      }, intervalMs);
       timer.unref();
     },
     sample: take,

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Alert, BUILTIN_METRICS, createResourceMonitor, type ResourceMonitor } from '../src/index.js';
@@ -165,5 +167,18 @@ describe('shipped monitoring files', () => {
     }
     // Every metric the monitor emits is shown on the dashboard.
     expect([...names].filter((name) => !referenced(panelExpressions).has(name))).toEqual([]);
+  });
+
+  it('should report a failing sample as sample-error and keep sampling (bug: EMFILE from process.memoryUsage() killed the process)', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/fd-exhaustion.mjs', import.meta.url));
+    // A real process out of descriptors: `ulimit -n 64`, then it opens files until EMFILE.
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      ['-c', 'ulimit -n 64 && exec "$0" "$1"', process.execPath, fixture],
+      { timeout: 30_000 },
+    );
+    const outcome = JSON.parse(stdout) as { errors: string[]; samplesAfter: number };
+    expect(outcome.errors).toContain('EMFILE');
+    expect(outcome.samplesAfter).toBeGreaterThan(0);
   });
 });

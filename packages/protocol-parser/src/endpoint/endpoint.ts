@@ -5,6 +5,7 @@ import {
   errorResponse,
   invalidRequestResponse,
   JSONRPC_VERSION,
+  type JsonRpcErrorResponse,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcParams,
@@ -267,7 +268,11 @@ export class JsonRpcEndpoint {
     };
     transport.onframeerror = (error) => {
       const reply = this.frameErrorResponse(error);
-      if (this.#options.answerMalformed) void this.#sendRaw(reply);
+      if (!this.#options.answerMalformed) return;
+      const sent = this.#sendRaw(reply);
+      // An oversized request whose id could not be read gets an answer it cannot match: its sender would
+      // wait for its own timeout (60 s in the SDK). Closing fails its pending requests at once.
+      if (error.code === 'MESSAGE_TOO_LARGE' && reply.id === null) void sent.then(() => this.close());
     };
     transport.onerror = (error) => this.#events.emit('send-error', { error });
     transport.onclose = () => this.#shutdown('transport-closed');
@@ -276,17 +281,17 @@ export class JsonRpcEndpoint {
 
   /**
    * The reply to a frame that could not be decoded: `-32700 Parse error` (id null) for invalid JSON or
-   * UTF-8, `MESSAGE_TOO_LARGE` (-32010, with `data.limitBytes`) for an oversized frame. Also emits
-   * `frame-invalid`.
+   * UTF-8, `MESSAGE_TOO_LARGE` (-32010, with `data.limitBytes`) for an oversized frame, with the request's
+   * id when the decoder read one from the frame's start (`error.data.requestId`), else id null. Also emits
+   * `frame-invalid`. Over a connected transport, an oversized frame answered with id null also closes the
+   * connection (its sender has no other way to learn which request failed).
    */
-  frameErrorResponse(error: ProtocolError): JsonRpcResponse {
+  frameErrorResponse(error: ProtocolError): JsonRpcErrorResponse {
     this.#events.emit('frame-invalid', { error });
     if (error.code === 'MESSAGE_TOO_LARGE') {
-      return errorResponse(null, {
-        code: MimoErrorCode.MESSAGE_TOO_LARGE,
-        message: error.message,
-        data: error.data,
-      });
+      const { requestId, ...data } = error.data ?? {};
+      const id = typeof requestId === 'string' || typeof requestId === 'number' ? requestId : null;
+      return errorResponse(id, { code: MimoErrorCode.MESSAGE_TOO_LARGE, message: error.message, data });
     }
     return parseErrorResponse(error.message);
   }

@@ -70,6 +70,23 @@ describe('NdjsonDecoder', () => {
     expect(error.message).toContain('64 bytes');
   });
 
+  it('should carry the top-level id of an oversized line in data.requestId (bug: answered with id null)', () => {
+    const decoder = new NdjsonDecoder({ maxMessageBytes: 64 });
+    const frames = [
+      ...decoder.push('{"jsonrpc":"2.0","params":{"id":"nested"},'),
+      ...decoder.push(`"id":"r-7","method":"x","pad":"${'x'.repeat(100)}"}\n`),
+      // The official SDK writes the id last, after params: it is found as the line is discarded.
+      ...decoder.push(`{"jsonrpc":"2.0","method":"x","params":{"pad":"${'y'.repeat(70_000)}"`),
+      ...decoder.push(`,"id":1},"id":8}\n`),
+      ...decoder.push(`{"jsonrpc":"2.0","method":"x","params":{"id":3,"pad":"${'y'.repeat(100)}"}}\n`),
+    ];
+    expect(frames.map((frame) => !frame.ok && frame.error.data)).toEqual([
+      { limitBytes: 64, requestId: 'r-7' },
+      { limitBytes: 64, requestId: 8 },
+      { limitBytes: 64 },
+    ]);
+  });
+
   it('should reject a line exactly one byte over the limit and accept one exactly at it', () => {
     const decoder = new NdjsonDecoder({ maxMessageBytes: 10 });
     expect(values(decoder.push('"12345678"\n'))).toEqual(['12345678']);

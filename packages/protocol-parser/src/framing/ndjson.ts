@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
 import { parseJson } from '../json/safe-json.js';
+import { TopLevelIdScanner } from './top-level-id.js';
 
 /** Default maximum size of one message: 4 MiB (the line without its newline). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -13,11 +14,19 @@ export type DecodedFrame = { ok: true; value: unknown } | { ok: false; error: Pr
 
 export interface NdjsonDecoderOptions {
   /**
-   * Maximum bytes of one line. A longer line yields one `MESSAGE_TOO_LARGE` error as soon as the limit is
-   * crossed; the rest of it is discarded up to the next newline, so memory stays bounded by the limit.
-   * @default 4 MiB
+   * Maximum bytes of one line. A longer line yields one `MESSAGE_TOO_LARGE` error and is discarded up to
+   * the next newline, so memory stays bounded by the limit. While it is discarded its top-level `id` is
+   * looked for (in O(1) memory); the error comes as soon as that id is read, else at the line's end, with
+   * the id in `data.requestId` when there is one, so the request can still be answered. @default 4 MiB
    */
   maxMessageBytes?: number;
+}
+
+/** An oversized line being discarded: its size so far, the scan for its id, whether its error went out. */
+interface OversizedLine {
+  bytes: number;
+  scanner: TopLevelIdScanner;
+  reported: boolean;
 }
 
 function isBlank(line: Buffer): boolean {
@@ -48,6 +57,7 @@ export class NdjsonDecoder {
   #pendingBytes = 0;
   /** True while discarding the rest of an oversized line. */
   #skipping = false;
+  #oversized: OversizedLine | undefined;
 
   constructor(options: NdjsonDecoderOptions = {}) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -77,12 +87,29 @@ export class NdjsonDecoder {
       const newline = buffer.indexOf(NEWLINE, start);
       const end = newline === -1 ? buffer.length : newline;
       if (this.#skipping) {
-        if (newline !== -1) this.#skipping = false;
+        const oversized = this.#oversized as OversizedLine;
+        oversized.bytes += end - start;
+        if (!oversized.reported) {
+          oversized.scanner.push(buffer.subarray(start, end));
+          if (oversized.scanner.done || newline !== -1) frames.push(this.#report(oversized));
+        }
+        if (newline !== -1) {
+          this.#skipping = false;
+          this.#oversized = undefined;
+        }
       } else if (this.#pendingBytes + (end - start) > this.maxMessageBytes) {
-        frames.push({ ok: false, error: this.#tooLarge(this.#pendingBytes + (end - start)) });
+        const oversized: OversizedLine = {
+          bytes: this.#pendingBytes + (end - start),
+          scanner: new TopLevelIdScanner(),
+          reported: false,
+        };
+        for (const piece of this.#pending) oversized.scanner.push(piece);
+        oversized.scanner.push(buffer.subarray(start, end));
+        if (oversized.scanner.done || newline !== -1) frames.push(this.#report(oversized));
         this.#pending = [];
         this.#pendingBytes = 0;
         this.#skipping = newline === -1;
+        this.#oversized = this.#skipping ? oversized : undefined;
       } else if (newline === -1) {
         // Copy: the caller may reuse the chunk's memory after push() returns.
         this.#pending.push(Buffer.from(buffer.subarray(start, end)));
@@ -111,6 +138,7 @@ export class NdjsonDecoder {
       const frame = decodeLine(Buffer.concat(this.#pending));
       if (frame) frames.push(frame);
     }
+    if (this.#oversized && !this.#oversized.reported) frames.push(this.#report(this.#oversized));
     this.reset();
     return frames;
   }
@@ -120,15 +148,21 @@ export class NdjsonDecoder {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#skipping = false;
+    this.#oversized = undefined;
   }
 
-  #tooLarge(size: number): ProtocolError {
-    return new ProtocolError(
+  #report(oversized: OversizedLine): DecodedFrame {
+    oversized.reported = true;
+    const requestId = oversized.scanner.id;
+    const error = new ProtocolError(
       'MESSAGE_TOO_LARGE',
-      `Message exceeds the maximum size of ${this.maxMessageBytes} bytes (at least ${size} bytes received); ` +
-        'it was discarded up to the next newline',
-      { data: { limitBytes: this.maxMessageBytes } },
+      `Message exceeds the maximum size of ${this.maxMessageBytes} bytes (at least ${oversized.bytes} bytes ` +
+        'received); it was discarded up to the next newline',
+      {
+        data: { limitBytes: this.maxMessageBytes, ...(requestId === undefined ? {} : { requestId }) },
+      },
     );
+    return { ok: false, error };
   }
 }
 

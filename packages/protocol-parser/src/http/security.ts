@@ -97,6 +97,17 @@ export class RateLimiter {
     this.#options = { maxClients: 10_000, ...options };
   }
 
+  /** Whether `take(key)` would succeed now, without spending anything. */
+  peek(key: string, now = performance.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+    const { burst, perSecond } = this.#options;
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return { ok: true };
+    const tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    return tokens >= 1
+      ? { ok: true }
+      : { ok: false, retryAfterMs: Math.ceil(((1 - tokens) / perSecond) * 1000) };
+  }
+
   take(key: string, now = performance.now()): { ok: true } | { ok: false; retryAfterMs: number } {
     const { burst, perSecond, maxClients } = this.#options;
     let bucket = this.#buckets.get(key);

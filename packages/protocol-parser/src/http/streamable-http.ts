@@ -25,7 +25,11 @@ export interface McpHttpHandlerOptions {
   path?: string;
   /** Largest request body, in bytes (413 beyond). @default 4 MiB */
   maxBodyBytes?: number;
-  /** Most legacy sessions at once (503 beyond, after evicting idle ones). @default 1_000 */
+  /**
+   * Most legacy sessions at once. When full, `initialize` evicts the least recently used session that has
+   * no request in flight, preferring one without an open GET stream (the evicted stream is ended); 503
+   * only when every session is busy. @default 1_000
+   */
   maxSessions?: number;
   /** A legacy session without requests or an open stream for this long is ended. @default 30 minutes */
   sessionIdleMs?: number;
@@ -40,6 +44,18 @@ export interface McpHttpHandlerOptions {
   tokens?: readonly string[];
   /** Per-client token bucket (client = token, else remote address); `false` turns it off. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Failed bearer-token checks allowed per remote address, as a token bucket: past it the address gets
+   * 429 with `Retry-After` and its tokens are not even compared, so guessing is slowed to `perSecond`.
+   * Behind a reverse proxy every client shares the proxy's address. `false` turns it off.
+   * @default { burst: 10, perSecond: 0.1 } (10 failures, then one per 10 s)
+   */
+  authFailureLimit?: RateLimitOptions | false;
+  /**
+   * Most legacy GET (notification) streams one client holds at once (client = token, else remote address);
+   * beyond it a new GET gets 429. @default 16
+   */
+  maxStreamsPerClient?: number;
   /** Interval of SSE keep-alive comments on open streams. @default 15_000 */
   heartbeatMs?: number;
 }
@@ -70,8 +86,10 @@ export interface McpHttpHandler {
   /**
    * Checks `Host`, `Origin`, the bearer token and the rate limit of any request (for other routes of the
    * same server, like an events stream or metrics). Writes the error response and returns false on refusal.
+   * `{ authenticate: false }` checks only `Host` and `Origin` (DNS rebinding), for routes that probes call
+   * without a token, like `/health`.
    */
-  admit(request: IncomingMessage, response: ServerResponse): boolean;
+  admit(request: IncomingMessage, response: ServerResponse, options?: { authenticate?: boolean }): boolean;
   readonly sessionCount: number;
   /** Requests being handled right now. */
   readonly inFlight: number;
@@ -85,6 +103,8 @@ interface LegacySession {
   session: McpSession;
   lastSeen: number;
   stream: ServerResponse | undefined;
+  /** Who holds `stream` (see `#clientKey`), to bound streams per client. */
+  streamClient: string | undefined;
   active: number;
 }
 
@@ -137,6 +157,17 @@ function decodeNameHeader(value: string): string | undefined {
   }
 }
 
+function tooMany(retryAfterMs: number, what: string): Rejection {
+  return new Rejection(
+    429,
+    MimoErrorCode.RATE_LIMITED,
+    `Too many ${what}: retry in ${retryAfterMs} ms`,
+    null,
+    { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    { retryAfterMs },
+  );
+}
+
 function sseEvent(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
@@ -169,6 +200,10 @@ class StreamableHttpHandler implements McpHttpHandler {
   readonly #allowedOrigins: readonly string[];
   readonly #verify: ((authorization: string | undefined) => boolean) | undefined;
   readonly #limiter: RateLimiter | undefined;
+  readonly #authFailures: RateLimiter | undefined;
+  readonly #maxStreamsPerClient: number;
+  /** Open legacy GET streams per client key. */
+  readonly #streamsByClient = new Map<string, number>();
   readonly #sessions = new Map<string, LegacySession>();
   readonly #events = new Emitter<McpHttpEvents>();
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -192,6 +227,9 @@ class StreamableHttpHandler implements McpHttpHandler {
     this.#verify =
       options.tokens && options.tokens.length > 0 ? createBearerVerifier(options.tokens) : undefined;
     this.#limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+    const authFailureLimit = options.authFailureLimit ?? { burst: 10, perSecond: 0.1 };
+    this.#authFailures = this.#verify && authFailureLimit ? new RateLimiter(authFailureLimit) : undefined;
+    this.#maxStreamsPerClient = options.maxStreamsPerClient ?? 16;
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(60_000, this.#sessionIdleMs));
     this.#sweeper.unref();
     this.#heartbeat = setInterval(() => {
@@ -212,8 +250,12 @@ class StreamableHttpHandler implements McpHttpHandler {
     return this.#events.on(event, listener);
   }
 
-  admit(request: IncomingMessage, response: ServerResponse): boolean {
-    const rejection = this.#gate(request);
+  admit(
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: { authenticate?: boolean } = {},
+  ): boolean {
+    const rejection = this.#gate(request, options.authenticate ?? true);
     if (!rejection) return true;
     this.#reject(response, rejection);
     return false;
@@ -277,8 +319,8 @@ class StreamableHttpHandler implements McpHttpHandler {
     await Promise.all([...this.#sessions.values()].map((entry) => this.#end(entry, 'closed')));
   }
 
-  /** Host, Origin, token, rate limit: the checks every route shares. */
-  #gate(request: IncomingMessage): Rejection | undefined {
+  /** Host, Origin, token, rate limit: the checks every route shares (the last two when `authenticate`). */
+  #gate(request: IncomingMessage, authenticate = true): Rejection | undefined {
     if (this.#allowedHosts !== '*') {
       const hostname = hostnameOf(header(request, 'host'));
       const ok =
@@ -297,29 +339,29 @@ class StreamableHttpHandler implements McpHttpHandler {
     }
     const origin = checkOrigin(header(request, 'origin'), { allowed: this.#allowedOrigins });
     if (!origin.ok) return new Rejection(403, -32000, `Forbidden: ${origin.reason}`);
-    const authenticated = this.#verify?.(header(request, 'authorization'));
-    if (authenticated === false) {
-      return new Rejection(401, -32000, 'Unauthorized: a valid bearer token is required', null, {
-        'WWW-Authenticate': 'Bearer',
-      });
-    }
-    if (this.#limiter) {
-      const key = this.#verify
-        ? `token:${header(request, 'authorization')}`
-        : `ip:${request.socket.remoteAddress}`;
-      const taken = this.#limiter.take(key);
-      if (!taken.ok) {
-        return new Rejection(
-          429,
-          MimoErrorCode.RATE_LIMITED,
-          `Too many requests: retry in ${taken.retryAfterMs} ms`,
-          null,
-          { 'Retry-After': String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) },
-          { retryAfterMs: taken.retryAfterMs },
-        );
+    if (!authenticate) return undefined;
+    if (this.#verify) {
+      const address = `ip:${request.socket.remoteAddress}`;
+      // An address that failed too often is refused before its token is even compared.
+      const allowed = this.#authFailures?.peek(address);
+      if (allowed && !allowed.ok) return tooMany(allowed.retryAfterMs, 'failed token checks');
+      if (!this.#verify(header(request, 'authorization'))) {
+        this.#authFailures?.take(address);
+        return new Rejection(401, -32000, 'Unauthorized: a valid bearer token is required', null, {
+          'WWW-Authenticate': 'Bearer',
+        });
       }
     }
+    if (this.#limiter) {
+      const taken = this.#limiter.take(this.#clientKey(request));
+      if (!taken.ok) return tooMany(taken.retryAfterMs, 'requests');
+    }
     return undefined;
+  }
+
+  /** Who a request comes from, for per-client limits: its token when tokens are set, else its address. */
+  #clientKey(request: IncomingMessage): string {
+    return this.#verify ? `token:${header(request, 'authorization')}` : `ip:${request.socket.remoteAddress}`;
   }
 
   #reject(response: ServerResponse, rejection: Rejection): void {
@@ -332,6 +374,9 @@ class StreamableHttpHandler implements McpHttpHandler {
       response.end();
       return;
     }
+    // A refused request's body is not read: keeping the connection would mean waiting for that body (a
+    // client sending half a body held the socket, and 1,100 of them exhausted the descriptors).
+    if (response.req && !response.req.complete) response.setHeader('Connection', 'close');
     response.writeHead(rejection.status, { 'Content-Type': 'application/json', ...rejection.headers });
     response.end(
       JSON.stringify({
@@ -409,6 +454,13 @@ class StreamableHttpHandler implements McpHttpHandler {
       isRecord(params) && isRecord(params._meta) ? params._meta[META_KEYS.PROTOCOL_VERSION] : undefined;
 
     if (Array.isArray(body)) {
+      if (body.length === 0) {
+        throw new Rejection(
+          400,
+          JsonRpcErrorCode.INVALID_REQUEST,
+          'Invalid Request: an empty array is not a valid batch',
+        );
+      }
       if (
         body.some(
           (item) =>
@@ -564,7 +616,14 @@ class StreamableHttpHandler implements McpHttpHandler {
     }
     const session = this.#server.createSession();
     const id = randomUUID();
-    const entry: LegacySession = { id, session, lastSeen: performance.now(), stream: undefined, active: 0 };
+    const entry: LegacySession = {
+      id,
+      session,
+      lastSeen: performance.now(),
+      stream: undefined,
+      streamClient: undefined,
+      active: 0,
+    };
     // Server-initiated messages (list_changed) go to the session's GET stream when one is open.
     const transport: Transport = {
       start: async () => {},
@@ -614,8 +673,22 @@ class StreamableHttpHandler implements McpHttpHandler {
       ? body.some((item) => isRecord(item) && typeof item.method === 'string' && 'id' in item)
       : isRecord(body) && typeof body.method === 'string' && 'id' in body;
     if (!hasRequest) {
-      await session.handle(body, { sink: async () => {}, info: this.#info(request, entry?.id) });
-      response.writeHead(202).end();
+      const reply = await session.handle(body, {
+        sink: async () => {},
+        info: this.#info(request, entry?.id),
+      });
+      if (reply === undefined) {
+        response.writeHead(202).end();
+        return;
+      }
+      // An array that is no valid batch (`[1]`, `[[1]]`, or any batch where the version forbids them) gets
+      // the -32600 stdio answers, with 400; a 2025-03-26 batch of invalid members gets their errors.
+      const text = JSON.stringify(reply);
+      response.writeHead(Array.isArray(reply) ? 200 : 400, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      response.end(text);
       return;
     }
     if (entry) entry.active++;
@@ -705,6 +778,19 @@ class StreamableHttpHandler implements McpHttpHandler {
     if (entry.stream && !entry.stream.writableEnded) {
       throw new Rejection(409, -32000, 'Conflict: this session already has an open GET stream');
     }
+    const client = this.#clientKey(request);
+    const held = this.#streamsByClient.get(client) ?? 0;
+    if (held >= this.#maxStreamsPerClient) {
+      throw new Rejection(
+        429,
+        MimoErrorCode.RATE_LIMITED,
+        `Too many open streams: this client holds ${held} (limit ${this.#maxStreamsPerClient}); close one first`,
+        null,
+        { 'Retry-After': '5' },
+        { limit: this.#maxStreamsPerClient },
+      );
+    }
+    this.#streamsByClient.set(client, held + 1);
     response.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -713,9 +799,16 @@ class StreamableHttpHandler implements McpHttpHandler {
     });
     response.flushHeaders();
     entry.stream = response;
+    entry.streamClient = client;
     this.#openResponses.add(response);
     response.on('close', () => {
-      if (entry.stream === response) entry.stream = undefined;
+      if (entry.stream === response) {
+        entry.stream = undefined;
+        entry.streamClient = undefined;
+      }
+      const left = (this.#streamsByClient.get(client) ?? 1) - 1;
+      if (left > 0) this.#streamsByClient.set(client, left);
+      else this.#streamsByClient.delete(client);
       this.#openResponses.delete(response);
       entry.lastSeen = performance.now();
     });
@@ -742,12 +835,21 @@ class StreamableHttpHandler implements McpHttpHandler {
     }
   }
 
+  /**
+   * Makes room for one session: ends the least recently used one with nothing in flight, preferring one
+   * without a GET stream. Streams count as use only when they were opened or a request came: a client that
+   * opens streams and goes quiet must not lock everyone else out (1,000 such sessions did).
+   */
   #evictIdle(): void {
     let oldest: LegacySession | undefined;
+    let oldestStreaming: LegacySession | undefined;
     for (const entry of this.#sessions.values()) {
-      if (entry.active === 0 && !entry.stream && (!oldest || entry.lastSeen < oldest.lastSeen))
-        oldest = entry;
+      if (entry.active > 0) continue;
+      if (!entry.stream) {
+        if (!oldest || entry.lastSeen < oldest.lastSeen) oldest = entry;
+      } else if (!oldestStreaming || entry.lastSeen < oldestStreaming.lastSeen) oldestStreaming = entry;
     }
-    if (oldest) void this.#end(oldest, 'evicted');
+    const victim = oldest ?? oldestStreaming;
+    if (victim) void this.#end(victim, 'evicted');
   }
 }
