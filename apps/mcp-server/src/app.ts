@@ -148,8 +148,8 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     help: 'Skills in the ready state',
     collect: () => gateway.skills().filter((skill) => skill.health === 'ready').length,
   });
-  manager.on('process-sample', ({ id, pid, rssBytes, cpuPercent }) =>
-    monitor.recordChild({ id, pid, rssBytes, cpuPercent }),
+  manager.on('process-sample', ({ id, pid, rssBytes, cpuPercent, maxRssBytes }) =>
+    monitor.recordChild({ id, pid, rssBytes, cpuPercent, maxRssBytes }),
   );
   manager.on('exit', ({ id }) => monitor.forgetChild(id));
   monitor.on('alert-raised', (alert) => logger.warn({ alert }, 'resource alert raised'));

@@ -86,6 +86,8 @@ export interface ProcessManagerEvents extends ServiceEvents {
     rssBytes: number;
     cpuPercent: number | undefined;
     processes: number;
+    /** The service's own memory limit (`limits.maxRssBytes`), if it has one. */
+    maxRssBytes: number | undefined;
   };
   /** Groups left behind by a crashed earlier run were stopped. */
   'leftovers-reaped': { pids: number[] };
@@ -473,6 +475,7 @@ class Manager implements ProcessManager {
         rssBytes,
         cpuPercent,
         processes: members.length,
+        maxRssBytes: service.limits.maxRssBytes,
       });
     }
   }

@@ -11,6 +11,11 @@ export interface ChildSample {
   pid: number;
   rssBytes: number;
   cpuPercent: number | undefined;
+  /**
+   * The child's own memory limit, when it has one (its supervisor enforces it). Children without one are
+   * watched by the `ChildMemoryHigh` rule on `unlimitedChildRssBytes`.
+   */
+  maxRssBytes?: number | undefined;
 }
 
 /** What one sample saw. Byte sizes in bytes, delays in milliseconds. */
@@ -30,6 +35,8 @@ export interface ResourceSnapshot {
   openFds: number | undefined;
   childProcesses: number;
   children: ChildSample[];
+  /** The largest resident memory of a child that has no `maxRssBytes` of its own (0 if none). */
+  unlimitedChildRssBytes: number;
   /** Values of the registered gauges (summed over label sets). */
   gauges: Record<string, number>;
   alerts: Alert[];
@@ -84,10 +91,14 @@ export const BUILTIN_METRICS = [
   'mimo_alert_active',
 ] as const;
 
-/** Sensible defaults: high memory held for a minute; a stalled event loop held for 30 s. */
+/**
+ * Sensible defaults: high memory held for a minute; a stalled event loop held for 30 s; a child without a
+ * memory limit of its own over 1 GiB (checked at every child sample, so a fast leak is seen at once).
+ */
 export const DEFAULT_THRESHOLDS: readonly ThresholdRule[] = [
   { name: 'MemoryHigh', metric: 'rssBytes', level: 'warning', above: 1024 ** 3, forMs: 60_000 },
   { name: 'EventLoopLagHigh', metric: 'eventLoopDelayP99Ms', level: 'warning', above: 250, forMs: 30_000 },
+  { name: 'ChildMemoryHigh', metric: 'unlimitedChildRssBytes', level: 'warning', above: 1024 ** 3 },
 ];
 
 export interface MetricDefinition {
@@ -205,6 +216,20 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
   for (const rule of evaluator.rules())
     alertActive.set({ alert: rule.name, level: rule.level ?? 'warning' }, 0);
 
+  const unlimitedChildRss = (): number =>
+    Math.max(
+      0,
+      ...[...children.values()].filter((child) => child.maxRssBytes === undefined).map((c) => c.rssBytes),
+    );
+
+  const report = (transitions: ReturnType<ThresholdEvaluator['evaluate']>): void => {
+    for (const transition of transitions) {
+      const labels = { alert: transition.alert.name, level: transition.alert.level };
+      alertActive.set(labels, transition.kind === 'raised' ? 1 : 0);
+      events.emit(transition.kind === 'raised' ? 'alert-raised' : 'alert-resolved', transition.alert);
+    }
+  };
+
   const gaugeValue = (definition: GaugeDefinition): number | undefined => {
     try {
       const value = definition.collect();
@@ -242,6 +267,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
       openFds: openFds(),
       childProcesses: children.size,
       children: [...children.values()].map((child) => ({ ...child })),
+      unlimitedChildRssBytes: unlimitedChildRss(),
       gauges: gaugeValues,
       alerts: [],
     };
@@ -260,11 +286,7 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
       const direct = (snapshot as unknown as Record<string, unknown>)[metric];
       return typeof direct === 'number' ? direct : gaugeValues[metric];
     };
-    for (const transition of evaluator.evaluate(lookup, Date.now())) {
-      const labels = { alert: transition.alert.name, level: transition.alert.level };
-      alertActive.set(labels, transition.kind === 'raised' ? 1 : 0);
-      events.emit(transition.kind === 'raised' ? 'alert-raised' : 'alert-resolved', transition.alert);
-    }
+    report(evaluator.evaluate(lookup, Date.now()));
     snapshot.alerts = evaluator.active();
     last = snapshot;
     events.emit('sample', snapshot);
@@ -344,12 +366,21 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
       childRss.set({ child: sample.id }, sample.rssBytes);
       if (sample.cpuPercent !== undefined) childCpu.set({ child: sample.id }, sample.cpuPercent);
       childCount.set(children.size);
+      // Child samples come more often than the monitor's own; the child rules need not wait for it.
+      const value = unlimitedChildRss();
+      report(
+        evaluator.evaluate((metric) => (metric === 'unlimitedChildRssBytes' ? value : undefined), Date.now()),
+      );
     },
     forgetChild(id) {
       if (!children.delete(id)) return;
       childRss.remove({ child: id });
       childCpu.remove({ child: id });
       childCount.set(children.size);
+      const value = unlimitedChildRss();
+      report(
+        evaluator.evaluate((metric) => (metric === 'unlimitedChildRssBytes' ? value : undefined), Date.now()),
+      );
     },
     activeAlerts: () => evaluator.active(),
     on: (event, listener) => events.on(event, listener),

@@ -144,6 +144,39 @@ describe('application counters and histograms', () => {
   });
 });
 
+describe('child memory ceiling', () => {
+  it('should raise ChildMemoryHigh for a child without a limit of its own over the ceiling, at once (bug: only limited children were watched)', () => {
+    const monitor = make({
+      intervalMs: 60_000,
+      thresholds: [{ name: 'ChildMemoryHigh', metric: 'unlimitedChildRssBytes', above: 100 }],
+    });
+    const raised: Alert[] = [];
+    const resolved: Alert[] = [];
+    monitor.on('alert-raised', (alert) => raised.push(alert));
+    monitor.on('alert-resolved', (alert) => resolved.push(alert));
+    // Over the ceiling, but it has its own limit: its supervisor handles it.
+    monitor.recordChild({ id: 'limited', pid: 1, rssBytes: 500, cpuPercent: 0, maxRssBytes: 1000 });
+    expect(raised).toEqual([]);
+    monitor.recordChild({ id: 'free', pid: 2, rssBytes: 50, cpuPercent: 0 });
+    expect(raised).toEqual([]);
+    // No monitor sample in between (the interval is a minute away): the child sample alone raises it.
+    monitor.recordChild({ id: 'free', pid: 2, rssBytes: 150, cpuPercent: 0 });
+    expect(raised.map((alert) => [alert.name, alert.value])).toEqual([['ChildMemoryHigh', 150]]);
+    expect(monitor.activeAlerts().map((alert) => alert.name)).toEqual(['ChildMemoryHigh']);
+    expect(monitor.sample().unlimitedChildRssBytes).toBe(150);
+    monitor.forgetChild('free');
+    expect(resolved.map((alert) => alert.name)).toEqual(['ChildMemoryHigh']);
+  });
+
+  it('should watch children by default, with a 1 GiB ceiling', () => {
+    const monitor = make({ intervalMs: 60_000 });
+    const raised: Alert[] = [];
+    monitor.on('alert-raised', (alert) => raised.push(alert));
+    monitor.recordChild({ id: 'big', pid: 3, rssBytes: 1024 ** 3 + 1, cpuPercent: 0 });
+    expect(raised.map((alert) => alert.name)).toEqual(['ChildMemoryHigh']);
+  });
+});
+
 describe('shipped monitoring files', () => {
   it('should use only metric names the monitor really emits, in the alert rules and the dashboard', async () => {
     const monitor = make({ thresholds: [{ name: 'X', metric: 'rssBytes', above: 1e15 }] });
