@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalEmbedder, type Embedder, MemoryStoreError, openMemoryStore } from '../src/index.js';
+import {
+  createLocalEmbedder,
+  type Embedder,
+  LATEST_SCHEMA_VERSION,
+  MemoryStoreError,
+  openMemoryStore,
+} from '../src/index.js';
 import { tempDb } from './helpers/temp.js';
 
 function code(error: unknown): string {
@@ -383,7 +389,7 @@ describe('MemoryStore across connections and processes', () => {
     raw.close();
     const error = await failure(() => openMemoryStore({ path: file }));
     expect(code(error)).toBe('DATABASE_TOO_NEW');
-    expect(error.message).toMatch(/schema version 99.*supports up to 2/);
+    expect(error.message).toMatch(new RegExp(`schema version 99.*supports up to ${LATEST_SCHEMA_VERSION}`));
   });
 
   it('should refuse a file that is not a database with a STORAGE_ERROR', async () => {

@@ -90,6 +90,7 @@ const MimoRecordSchema = z.discriminatedUnion('type', [
     name: z.string().min(1).max(256),
     entityType: z.string().min(1).max(128),
     observations: z.array(z.string()),
+    observedAt: z.array(Time).optional(),
     createdAt: Time,
     updatedAt: Time,
   }),
