@@ -70,6 +70,10 @@ const MetadataSchema = z
     'metadata must serialise to at most 16 KiB of JSON',
   );
 
+const KindSchema = z.string().trim().min(1).max(64);
+const TagsSchema = z.array(TagSchema).max(32, 'at most 32 tags');
+const ImportanceSchema = z.number().min(0).max(1);
+
 /** What a new memory is made of. */
 export const MemoryInputSchema = z.strictObject({
   /** The text to remember (at most `limits.maxContentBytes` UTF-8 bytes). */
@@ -77,10 +81,10 @@ export const MemoryInputSchema = z.strictObject({
   /** Namespace (defaults to the store's). */
   namespace: NamespaceSchema.optional(),
   /** A free label: note, fact, decision, episode, skill-call… @default 'note' */
-  kind: z.string().trim().min(1).max(64).default('note'),
-  tags: z.array(TagSchema).max(32, 'at most 32 tags').default([]),
+  kind: KindSchema.default('note'),
+  tags: TagsSchema.default([]),
   /** 0 … 1. @default 0.5 */
-  importance: z.number().min(0).max(1).default(0.5),
+  importance: ImportanceSchema.default(0.5),
   metadata: MetadataSchema.default({}),
   /** When the memory expires (it is hidden at once and removed by `prune()`). */
   expiresAt: TimeSchema.optional(),
@@ -90,6 +94,28 @@ export const MemoryInputSchema = z.strictObject({
   vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
 });
 export type MemoryInput = z.input<typeof MemoryInputSchema>;
+
+/**
+ * A change to a memory: only the fields given change. Built from the field schemas without their
+ * defaults (a `.partial()` of {@link MemoryInputSchema} would still fill in `kind`, `tags` and
+ * `metadata`, wiping them). `expiresAt: null` removes the expiry.
+ */
+export const MemoryPatchSchema = z
+  .strictObject({
+    content: z.string(),
+    kind: KindSchema,
+    tags: TagsSchema,
+    importance: ImportanceSchema,
+    metadata: MetadataSchema,
+    expiresAt: TimeSchema.nullable(),
+  })
+  .partial();
+export type MemoryPatchInput = z.input<typeof MemoryPatchSchema>;
+
+/** The fields {@link MemoryStore.update} can change. */
+export const MEMORY_PATCH_FIELDS = Object.keys(MemoryPatchSchema.shape) as ReadonlyArray<
+  keyof MemoryPatchInput
+>;
 
 export interface CreateOptions {
   signal?: AbortSignal;
@@ -706,39 +732,34 @@ export class MemoryStore {
   }
 
   /**
-   * Changes a memory. New content is re-embedded (before the write; if the embedder fails the vector is
-   * marked pending). Returns the updated memory.
+   * Changes exactly the fields given; every other field keeps its value. New content is re-embedded
+   * (before the write; if the embedder fails the vector is marked pending). Returns the updated memory.
    *
-   * @throws {MemoryStoreError} `NOT_FOUND`, `CONFLICT` (the new content duplicates another memory), `CONTENT_TOO_LARGE`
+   * @throws {MemoryStoreError} `INVALID_ARGUMENT` (no field to change, or an invalid one), `NOT_FOUND`,
+   *   `CONFLICT` (the new content duplicates another memory), `CONTENT_TOO_LARGE`
+   * @example
+   * await store.update(id, { importance: 0.95 }); // kind, tags, metadata and content stay as they were
    */
   async update(
     id: string,
-    patch: Partial<Pick<MemoryInput, 'content' | 'kind' | 'tags' | 'importance' | 'metadata' | 'expiresAt'>>,
+    patch: MemoryPatchInput,
     options: { namespace?: string; signal?: AbortSignal } = {},
   ): Promise<Memory> {
     this.#assertOpen();
     const namespace = this.#namespace(options.namespace);
-    const parsed = parseOrThrow(
-      MemoryInputSchema.pick({
-        content: true,
-        kind: true,
-        tags: true,
-        importance: true,
-        metadata: true,
-        expiresAt: true,
-      })
-        .partial()
-        .strict(),
-      patch,
-      'memory update',
-    );
+    const parsed = parseOrThrow(MemoryPatchSchema, patch, 'memory update');
+    if (Object.values(parsed).every((value) => value === undefined)) {
+      throw new MemoryStoreError(
+        'INVALID_ARGUMENT',
+        `Invalid memory update: nothing to change; give at least one of ${MEMORY_PATCH_FIELDS.join(', ')}`,
+      );
+    }
     const driverPatch: MemoryPatch = {};
     if (parsed.kind !== undefined) driverPatch.kind = parsed.kind;
     if (parsed.tags !== undefined) driverPatch.tags = [...new Set(parsed.tags)];
     if (parsed.importance !== undefined) driverPatch.importance = parsed.importance;
     if (parsed.metadata !== undefined) driverPatch.metadata = parsed.metadata;
-    if ((patch as { expiresAt?: unknown }).expiresAt === null) driverPatch.expiresAt = null;
-    else if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
+    if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
     if (parsed.content !== undefined) {
       const bytes = Buffer.byteLength(parsed.content, 'utf8');
       if (bytes > this.#options.limits.maxContentBytes) {

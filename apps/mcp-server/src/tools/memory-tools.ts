@@ -139,7 +139,8 @@ export function memoryTools(store: MemoryStore): AppTool[] {
     defineTool({
       name: 'memory_update',
       title: 'Update a memory',
-      description: 'Change a memory’s content (it is re-embedded), kind, tags, importance or metadata.',
+      description:
+        'Change a memory: only the fields you give change (content is re-embedded); the others keep their values. Give at least one field besides id.',
       input: z.strictObject({
         id: z.string().min(1),
         content: z.string().min(1).optional(),
