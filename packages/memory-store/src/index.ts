@@ -56,6 +56,7 @@ export {
   MemoryPatchSchema,
   MemoryStore,
   type MemoryStoreEvents,
+  NEAR_DUPLICATE_TOLERANCE,
   openMemoryStore,
   type SearchHit,
   type SearchOptions,

@@ -49,7 +49,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       name: 'memory_store',
       title: 'Store a memory',
       description:
-        'Remember something for later: a fact, decision, preference, outcome or note. Exact repeats return the existing memory; near duplicates are reported.',
+        'Remember something for later: a fact, decision, preference, outcome or note. Exact repeats return the existing memory; a near duplicate of one (cosine ≥ the configured threshold, 0.95 by default) is merged into it (tags, importance and metadata combined; status merged) instead of being stored twice.',
       input: z.strictObject({
         content: z.string().min(1).describe('What to remember (plain text, up to 100 KB)'),
         kind: z
@@ -78,7 +78,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       run: async ({ ttlSeconds, ...input }, scope) =>
         store.create(
           { ...input, ...(ttlSeconds ? { ttlMs: ttlSeconds * 1000 } : {}) },
-          { signal: scope.signal },
+          { signal: scope.signal, nearDuplicates: 'merge' },
         ),
     }),
     defineTool({
