@@ -28,7 +28,9 @@ Options:
                             comma-separated)
   --allow-origin <origin>   For serve: a browser origin to allow besides loopback ones; repeatable
   --rate-limit <r>[/<b>]    For serve: requests per second per client, burst b (default 1000/2000; 0 = off)
-  -o, --output <file>       For export: write here instead of stdout
+  --max-line-bytes <n>      For import: the longest line accepted (default 8388608, 8 MiB)
+  -o, --output <file>       For export: write here instead of stdout (a new file renamed over the path;
+                            a symlink there is replaced, not followed)
   --no-vectors              For export: leave vectors out
   -h, --help                This help
   -v, --version             The version
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
         token: { type: 'string', multiple: true },
         'allow-origin': { type: 'string', multiple: true },
         'rate-limit': { type: 'string' },
+        'max-line-bytes': { type: 'string' },
         output: { type: 'string', short: 'o' },
         'no-vectors': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -124,8 +127,19 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('mimo import: which file? (mimo import <file>)\n');
         return 2;
       }
+      const maxLineBytes = values['max-line-bytes'];
+      if (typeof maxLineBytes === 'string' && !/^[1-9]\d*$/.test(maxLineBytes)) {
+        process.stderr.write(
+          `mimo import: --max-line-bytes must be a positive integer, got ${maxLineBytes}\n`,
+        );
+        return 2;
+      }
       const { importCommand } = await import('./commands.js');
-      return importCommand(config, file);
+      return importCommand(
+        config,
+        file,
+        typeof maxLineBytes === 'string' ? { maxLineBytes: Number(maxLineBytes) } : {},
+      );
     }
     case 'export': {
       const { exportCommand } = await import('./commands.js');

@@ -1,7 +1,15 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { type MemoryStore, openMemoryStore } from '@mimo-mcp/memory-store';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  type ImportResult,
+  type MemoryStore,
+  MemoryStoreError,
+  openMemoryStore,
+} from '@mimo-mcp/memory-store';
 import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { createEmbedder, createMimo } from './app.js';
@@ -27,48 +35,126 @@ const progress = (label: string) => {
   };
 };
 
-/** `mimo import <file>`: a Mimo JSONL export or the official memory server's `memory.jsonl`. */
-export async function importCommand(config: MimoConfig, file: string): Promise<number> {
+const counted = (count: number, one: string, many: string) =>
+  `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+
+/** "3 memories, 2 entities, 1 relation" (what an import wrote). */
+function importedSummary(counts: Pick<ImportResult, 'memories' | 'entities' | 'relations'>): string {
+  return [
+    counted(counts.memories, 'memory', 'memories'),
+    counted(counts.entities, 'entity', 'entities'),
+    counted(counts.relations, 'relation', 'relations'),
+  ].join(', ');
+}
+
+/**
+ * `mimo import <file>`: a Mimo JSONL export or the official memory server's `memory.jsonl`. Says where the
+ * records went (namespaces and database), since another directory's default namespace will not show them.
+ */
+export async function importCommand(
+  config: MimoConfig,
+  file: string,
+  options: { maxLineBytes?: number } = {},
+): Promise<number> {
   if (!existsSync(file)) {
     process.stderr.write(`mimo import: ${file}: no such file\n`);
     return 1;
   }
   const store = await openStore(config);
   try {
-    // Streamed in chunks; the importer splits lines itself (and bounds them).
-    const result = await store.importJsonl(createReadStream(file), { onProgress: progress('lines read:') });
-    process.stderr.write('\n');
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // Streamed in chunks; the importer splits lines itself and bounds them (maxLineBytes).
+    const result = await store.importJsonl(createReadStream(file), {
+      onProgress: progress('lines read:'),
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+    });
+    const into = result.namespaces.length === 0 ? [config.namespace] : result.namespaces;
+    process.stderr.write(
+      `\nimported ${importedSummary(result)} (${counted(result.skipped, 'record', 'records')} already there) into namespace ${into.join(', ')} of ${config.database.path}\n` +
+        (into.some((namespace) => namespace !== config.namespace)
+          ? `  (this directory's namespace is ${config.namespace}: pass --namespace or MIMO_NAMESPACE, or search with namespace "*")\n`
+          : ''),
+    );
+    process.stdout.write(`${JSON.stringify({ ...result, database: config.database.path }, null, 2)}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`\nmimo import: ${(error as Error).message}\n`);
+    if (MemoryStoreError.isInstance(error) && error.code === 'IMPORT_INVALID') {
+      const { imported, limit } = (error.data ?? {}) as { imported?: ImportResult; limit?: number };
+      if (limit !== undefined)
+        process.stderr.write(`  raise the limit with --max-line-bytes (default ${DEFAULT_MAX_LINE_BYTES})\n`);
+      if (imported) {
+        process.stderr.write(
+          `  the batches written before it stay: ${importedSummary(imported)}; nothing from that line on was written ` +
+            '(fix the file and import it again: records already there are skipped)\n',
+        );
+      }
+    }
     return 1;
   } finally {
     await store.close();
   }
 }
 
-/** `mimo export [-o file]`: every record as JSONL. */
+/**
+ * Writes a file by writing a new one beside it and renaming it over the path: the path's old content (or
+ * a symlink there, which is replaced, never followed) stays until the new file is complete.
+ */
+async function writeAtomically(
+  path: string,
+  write: (out: NodeJS.WritableStream) => Promise<void>,
+): Promise<void> {
+  const target = resolve(path);
+  const temp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  // `wx`: the temporary name must be new, so nothing planted there (a symlink) is written through either.
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+  try {
+    await once(out, 'open');
+    await write(out);
+    out.end();
+    await finished(out);
+    renameSync(temp, target);
+  } catch (error) {
+    out.destroy();
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * `mimo export [-o file]`: every record as JSONL. `-o` writes a new file (mode 0600) and renames it over the
+ * path, so a symlink at the path is replaced rather than written through, and a failed export leaves the
+ * old file as it was.
+ */
 export async function exportCommand(
   config: MimoConfig,
   options: { output?: string; vectors: boolean },
 ): Promise<number> {
   const store = await openStore(config);
-  const out: NodeJS.WritableStream = options.output ? createWriteStream(options.output) : process.stdout;
   try {
     let records = 0;
     const report = progress('records written:');
-    for await (const line of store.exportJsonl({ includeVectors: options.vectors })) {
-      if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      records++;
-      if (options.output) report(records);
-    }
+    const write = async (out: NodeJS.WritableStream) => {
+      for await (const line of store.exportJsonl({ includeVectors: options.vectors })) {
+        if (!out.write(line)) await once(out, 'drain');
+        records++;
+        if (options.output) report(records);
+      }
+    };
     if (options.output) {
-      out.end();
-      await finished(out);
-      process.stderr.write(`\rrecords written: ${records.toLocaleString('en-US')}\n`);
+      await writeAtomically(options.output, write);
+      process.stderr.write(
+        `\rrecords written: ${records.toLocaleString('en-US')} to ${resolve(options.output)}\n`,
+      );
+    } else {
+      await write(process.stdout);
     }
     return 0;
+  } catch (error) {
+    process.stderr.write(`\nmimo export: ${(error as Error).message}\n`);
+    return 1;
   } finally {
     await store.close();
   }

@@ -39,7 +39,12 @@ export {
 export { createLocalEmbedder, type LocalEmbedderOptions } from './embedding/local-embedder.js';
 export { MemoryStoreError, type MemoryStoreErrorCode } from './errors.js';
 export { type Entity, GraphStore, type Relation, type RelationInput } from './graph/graph-store.js';
-export type { ExportOptions, ImportOptions, ImportResult } from './io/jsonl.js';
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  type ExportOptions,
+  type ImportOptions,
+  type ImportResult,
+} from './io/jsonl.js';
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
 export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
