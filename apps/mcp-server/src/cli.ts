@@ -32,6 +32,7 @@ Options:
   -o, --output <file>       For export: write here instead of stdout (a new file renamed over the path;
                             a symlink there is replaced, not followed)
   --no-vectors              For export: leave vectors out
+  --check-timeout <ms>      For doctor: how long one check may take (default 15000)
   -h, --help                This help
   -v, --version             The version
 
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
         'max-line-bytes': { type: 'string' },
         output: { type: 'string', short: 'o' },
         'no-vectors': { type: 'boolean' },
+        'check-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -153,8 +155,15 @@ async function main(argv: string[]): Promise<number> {
       return statsCommand(config);
     }
     case 'doctor': {
+      const timeout = values['check-timeout'];
+      if (typeof timeout === 'string' && !/^[1-9]\d*$/.test(timeout)) {
+        process.stderr.write(
+          `mimo doctor: --check-timeout must be a positive number of ms, got ${timeout}\n`,
+        );
+        return 2;
+      }
       const { doctorCommand } = await import('./commands.js');
-      return doctorCommand(config, logger);
+      return doctorCommand(config, logger, typeof timeout === 'string' ? { timeoutMs: Number(timeout) } : {});
     }
     case 'config': {
       const { maskSecrets } = await import('./config.js');

@@ -27,6 +27,7 @@ export type {
   TraversalOptions,
   VectorChanges,
 } from './driver/types.js';
+export type { BackfillStatus } from './embedding/backfill-scheduler.js';
 export { type Embedder, LruCache } from './embedding/embedder.js';
 export {
   createOllamaEmbedder,

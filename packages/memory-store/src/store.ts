@@ -11,6 +11,7 @@ import type {
   StorageDriver,
   StoreStats,
 } from './driver/types.js';
+import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { type Embedder, LruCache } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';
 import { MemoryStoreError } from './errors.js';
@@ -199,8 +200,10 @@ export interface MemoryStoreEvents extends Record<string, unknown> {
   'memory-created': { ids: string[] };
   'memory-updated': { id: string };
   'memory-deleted': { ids: string[] };
-  /** Writes stored without a vector because embedding failed; `backfill()` embeds them later. */
+  /** Writes stored without a vector because embedding failed; the background backfill embeds them later. */
   'embedding-failed': { count: number; error: unknown };
+  /** A background backfill pass ended: `failed` memories are still pending (it retries with backoff). */
+  'backfill-finished': { embedded: number; failed: number; durationMs: number };
   /** The vector index caught up with writes made by other processes. */
   'index-refreshed': { upserts: number; removals: number; reset: boolean; durationMs: number };
   'access-flush-failed': { error: unknown };
@@ -259,6 +262,7 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
   const store = new MemoryStore(driver, embedder, resolved);
   try {
     await store.reloadIndex();
+    await store.checkPending();
   } catch (error) {
     await driver.close();
     throw error;
@@ -282,6 +286,7 @@ export class MemoryStore {
   #indexGeneration = 0;
   #accessBuffer: Array<{ id: string; at: number }> = [];
   #accessTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #backfills: BackfillScheduler;
   #closed = false;
   /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
   readonly graph: GraphStore;
@@ -292,6 +297,18 @@ export class MemoryStore {
     this.#embedder = embedder;
     this.#options = options;
     this.#embeddingCache = new LruCache(options.embeddingCacheSize);
+    this.#backfills = new BackfillScheduler(
+      options.backfill,
+      (signal) =>
+        this.#embedMissing({
+          batchSize: options.backfill.batchSize,
+          signal,
+          pendingOnly: true,
+          stopAtFailure: true,
+        }),
+      ({ embedded, failed, durationMs }) =>
+        this.#events.emit('backfill-finished', { embedded, failed, durationMs }),
+    );
     this.graph = new GraphStore({
       driver,
       namespace: (value) => this.#namespace(value),
@@ -307,6 +324,13 @@ export class MemoryStore {
     listener: (payload: MemoryStoreEvents[E]) => void,
   ): Disposable {
     return this.#events.on(event, listener);
+  }
+
+  /** @internal At open: memories left pending (the embedder was down) start a background backfill. */
+  async checkPending(): Promise<void> {
+    if (!this.#options.backfill.auto) return;
+    const pending = await this.#driver.missingEmbeddings(this.#embedder.id, 1, '', { pendingOnly: true });
+    if (pending.length > 0) this.#backfills.pendingFound();
   }
 
   /** Whether `close()` was called. */
@@ -592,11 +616,13 @@ export class MemoryStore {
           item.vector = slot(item.position);
           item.vector.set(vectors[i] as Float32Array);
         });
+        this.#backfills.embeddingSucceeded();
       } catch (error) {
         if (MemoryStoreError.isInstance(error) && error.code === 'ABORTED') throw error;
         if (options.signal?.aborted)
           throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
         this.#events.emit('embedding-failed', { count: needEmbedding.length, error });
+        this.#backfills.embeddingFailed();
       }
     }
     if (options.signal?.aborted)
@@ -819,9 +845,11 @@ export class MemoryStore {
       try {
         const [vector] = await this.embedTexts([parsed.content], options.signal);
         driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
+        this.#backfills.embeddingSucceeded();
       } catch (error) {
         driverPatch.embedding = null;
         this.#events.emit('embedding-failed', { count: 1, error });
+        this.#backfills.embeddingFailed();
       }
     }
     const row = await this.#driver.updateMemory(namespace, id, driverPatch, Date.now());
@@ -900,10 +928,13 @@ export class MemoryStore {
     return this.#driver.countMemories(this.#filter(filter));
   }
 
-  /** Statistics for one namespace, or all when `namespace` is `'*'`. */
+  /**
+   * Statistics for one namespace, or all when `namespace` is `'*'`: counts (`pendingEmbeddings` are the
+   * memories stored without a vector, waiting for the background backfill, whose state is `backfill`).
+   */
   async stats(
     options: { namespace?: string } = {},
-  ): Promise<StoreStats & { namespace: string; indexedVectors: number }> {
+  ): Promise<StoreStats & { namespace: string; indexedVectors: number; backfill: BackfillStatus }> {
     this.#assertOpen();
     const all = options.namespace === '*';
     const namespace = all ? undefined : this.#namespace(options.namespace);
@@ -911,7 +942,7 @@ export class MemoryStore {
     const indexedVectors = all
       ? [...this.#indexes.values()].reduce((sum, index) => sum + index.size, 0)
       : (this.#indexes.get(namespace as string)?.size ?? 0);
-    return { ...stats, namespace: namespace ?? '*', indexedVectors };
+    return { ...stats, namespace: namespace ?? '*', indexedVectors, backfill: this.#backfills.status };
   }
 
   /** Namespaces holding data. */
@@ -1131,20 +1162,53 @@ export class MemoryStore {
 
   /**
    * Embeds every memory without a vector of the active embedder (stored while the provider was down, or
-   * embedded by another model). Nothing is lost while it is pending: keyword search finds it.
+   * embedded by another model). Nothing is lost while it is pending: keyword search finds it. Memories
+   * stored without a vector are also embedded in the background (option `backfill`); this waits for such a
+   * pass in flight rather than running beside it.
    */
   async backfill(
     options: { batchSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
-    const batchSize = options.batchSize ?? 64;
+    return this.#backfills.hold(async () => {
+      const pass = await this.#embedMissing({
+        batchSize: options.batchSize ?? this.#options.backfill.batchSize,
+        ...(options.signal ? { signal: options.signal } : {}),
+        pendingOnly: false,
+        stopAtFailure: false,
+      });
+      this.#backfills.settled(pass);
+      return { embedded: pass.embedded, failed: pass.failed };
+    });
+  }
+
+  /** Where the background backfill of memories stored without a vector stands. */
+  get backfillStatus(): BackfillStatus {
+    return this.#backfills.status;
+  }
+
+  /**
+   * Embeds memories missing a vector of the active model, batch by batch. `pendingOnly` leaves out those
+   * embedded by another model (a background pass never re-embeds a whole store on its own);
+   * `stopAtFailure` ends at the first failed batch (the provider is down: later ones would fail too).
+   */
+  async #embedMissing(options: {
+    batchSize: number;
+    signal?: AbortSignal;
+    pendingOnly: boolean;
+    stopAtFailure: boolean;
+  }): Promise<BackfillPass> {
+    const aborted = () =>
+      new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal?.reason });
     let embedded = 0;
     let failed = 0;
+    let lastError: unknown;
     let after = '';
     for (;;) {
-      if (options.signal?.aborted)
-        throw new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal.reason });
-      const batch = await this.#driver.missingEmbeddings(this.#embedder.id, batchSize, after);
+      if (options.signal?.aborted) throw aborted();
+      const batch = await this.#driver.missingEmbeddings(this.#embedder.id, options.batchSize, after, {
+        pendingOnly: options.pendingOnly,
+      });
       if (batch.length === 0) break;
       after = (batch.at(-1) as { id: string }).id;
       let vectors: Float32Array[];
@@ -1154,10 +1218,11 @@ export class MemoryStore {
           options.signal,
         );
       } catch (error) {
-        if (options.signal?.aborted)
-          throw new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal.reason });
+        if (options.signal?.aborted) throw aborted();
         failed += batch.length;
+        lastError = error;
         this.#events.emit('embedding-failed', { count: batch.length, error });
+        if (options.stopAtFailure) break;
         continue;
       }
       const model = this.#embedder.id;
@@ -1173,7 +1238,7 @@ export class MemoryStore {
         this.#index(item.namespace).set(item.id, vectors[i] as Float32Array);
       });
     }
-    return { embedded, failed };
+    return { embedded, failed, ...(failed > 0 ? { error: lastError } : {}) };
   }
 
   /**
@@ -1235,6 +1300,7 @@ export class MemoryStore {
   /** Flushes pending access records and closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#backfills.close();
     if (this.#accessTimer) clearTimeout(this.#accessTimer);
     this.#accessTimer = undefined;
     await this.flushAccess();

@@ -269,7 +269,8 @@ describe.each([
 
   it('should store memories without a vector while the embedder is down, find them by keyword, and backfill later', async () => {
     const embedder = flakyEmbedder();
-    const store = await openMemoryStore({ path: path(), embedder });
+    // Backfill by hand here (the background one is tested in backfill.test.ts).
+    const store = await openMemoryStore({ path: path(), embedder, backfill: { auto: false } });
     const failures: number[] = [];
     store.on('embedding-failed', ({ count }) => failures.push(count));
     await store.create({ content: 'an earlier memory, embedded while the provider was up' });

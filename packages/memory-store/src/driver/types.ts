@@ -73,11 +73,15 @@ export interface StorageDriver {
   prune(policy: PrunePolicy, now: number): MaybePromise<string[]>;
   /** Stored vectors of `model`, in batches. */
   iterateVectors(model: string, batchSize: number): Iterable<StoredVector[]> | AsyncIterable<StoredVector[]>;
-  /** Memories without a vector for `model` (pending, or embedded by another model), oldest first. */
+  /**
+   * Memories without a vector for `model` (pending, or embedded by another model), by id; with
+   * `pendingOnly`, only those with no vector at all.
+   */
   missingEmbeddings(
     model: string,
     limit: number,
     afterId?: string,
+    options?: { pendingOnly?: boolean },
   ): MaybePromise<Array<{ id: string; namespace: string; content: string; contentHash: string }>>;
   /** Stores vectors atomically (each row's content hash must still match, so a concurrent edit wins). */
   setEmbeddings(

@@ -890,12 +890,13 @@ class SqliteDriver implements StorageDriver {
     }
   }
 
-  missingEmbeddings(model: string, limit: number, afterId = '') {
+  missingEmbeddings(model: string, limit: number, afterId = '', options: { pendingOnly?: boolean } = {}) {
     return (
       this.statement(
         'SELECT id, namespace, content, lower(hex(content_hash)) AS content_hash FROM memories ' +
-          'WHERE (embedding_model IS NULL OR embedding_model != ?) AND id > ? ORDER BY id LIMIT ?',
-      ).all(model, afterId, limit) as Array<{
+          `WHERE ${options.pendingOnly ? 'embedding_model IS NULL' : '(embedding_model IS NULL OR embedding_model != @model)'} ` +
+          'AND id > @afterId ORDER BY id LIMIT @limit',
+      ).all({ ...(options.pendingOnly ? {} : { model }), afterId, limit }) as Array<{
         id: string;
         namespace: string;
         content: string;
