@@ -160,6 +160,8 @@ export const FilterSchema = z.strictObject({
 export type MemoryFilterInput = z.input<typeof FilterSchema>;
 
 export const SearchSchema = FilterSchema.extend({
+  /** A namespace, or `'*'` for every namespace. @default the store's */
+  namespace: z.union([z.literal('*'), NamespaceSchema]).optional(),
   query: z.string().trim().min(1, 'query must not be empty').max(10_000),
   /** `hybrid` fuses keyword (BM25) and vector ranks; `vector` or `keyword` use one list. @default 'hybrid' */
   mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
@@ -185,6 +187,7 @@ export interface SearchHit {
 }
 
 export interface SearchResult {
+  /** The namespace searched, or `'*'` for all (each hit's memory names its own). */
   namespace: string;
   mode: 'hybrid' | 'vector' | 'keyword';
   hits: SearchHit[];
@@ -225,6 +228,13 @@ function nearestNeighbour(index: VectorIndex | undefined, vector: Float32Array):
     k: 1,
     ...(large ? { mode: 'binary' as const, pool: 64 } : { mode: 'exact' as const }),
   })[0];
+}
+
+/** A memory found by a search, with its final score and the parts it came from. */
+interface ScoredRow {
+  row: MemoryRow;
+  score: number;
+  parts: ScoreParts;
 }
 
 function iso(ms: number | null): string | null {
@@ -955,7 +965,8 @@ export class MemoryStore {
    * Searches memories: keyword (FTS5 BM25 over the content; user text is parsed into quoted terms, never
    * raw FTS syntax), vector (cosine over vectors of the active embedder), or both fused by reciprocal
    * rank (default). Filters apply before ranking. Each hit reports its score parts; the answer fits
-   * `maxResults` and `maxChars`.
+   * `maxResults` and `maxChars`. `namespace: '*'` searches every namespace (each ranked on its own, the
+   * hits merged by score).
    */
   async search(options: SearchOptions): Promise<SearchResult> {
     this.#assertOpen();
@@ -964,8 +975,74 @@ export class MemoryStore {
       throw new MemoryStoreError('INVALID_ARGUMENT', 'importanceWeight + recencyWeight must not exceed 1');
     }
     await this.sync();
+    const all = parsed.namespace === '*';
+    const namespaces = all ? await this.#driver.namespaces() : [this.#namespace(parsed.namespace)];
+    const warnings: string[] = [];
+    // The query is embedded once, and only if some namespace has vectors to compare it with.
+    let embedded: Promise<Float32Array | undefined> | undefined;
+    const queryVector = () => {
+      embedded ??= this.embedTexts([parsed.query]).then(
+        ([vector]) => vector,
+        (error: unknown) => {
+          if (parsed.mode === 'vector') throw error;
+          warnings.push(`vector search skipped: ${(error as Error).message}`);
+          return undefined;
+        },
+      );
+      return embedded;
+    };
+    const maxResults = parsed.maxResults ?? this.#options.search.defaultMaxResults;
+    const maxChars = parsed.maxChars ?? this.#options.search.defaultMaxChars;
+    const scored: ScoredRow[] = [];
+    const candidates = { keyword: 0, vector: 0 };
+    for (const namespace of namespaces) {
+      const ranked = await this.#rank(namespace, parsed, maxResults, queryVector);
+      scored.push(...ranked.scored);
+      candidates.keyword += ranked.keyword;
+      candidates.vector += ranked.vector;
+    }
+    scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
+
+    const hits: SearchHit[] = [];
+    let used = 0;
+    let truncated = scored.length > maxResults;
+    for (const entry of scored.slice(0, maxResults)) {
+      const memory = this.#toMemory(entry.row);
+      const remaining = maxChars - used;
+      if (remaining <= 0) {
+        truncated = true;
+        break;
+      }
+      if (memory.content.length > remaining) {
+        memory.content = `${memory.content.slice(0, Math.max(0, remaining - 1))}…`;
+        truncated = true;
+      }
+      used += memory.content.length;
+      hits.push({ memory, score: entry.score, parts: entry.parts });
+    }
+    this.#recordAccess(hits.map((hit) => hit.memory.id));
+    return {
+      namespace: all ? '*' : (namespaces[0] as string),
+      mode: parsed.mode,
+      hits,
+      truncated,
+      candidates,
+      warnings,
+    };
+  }
+
+  /**
+   * One namespace's part of a search: keyword and vector candidates fused, the rows read and scored. With no
+   * weights the fused order is final, so only the rows that can be shown are read (`maxResults` + 1).
+   */
+  async #rank(
+    namespace: string,
+    parsed: z.output<typeof SearchSchema>,
+    maxResults: number,
+    queryVector: () => Promise<Float32Array | undefined>,
+  ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
     const filter = this.#filter({
-      ...(parsed.namespace === undefined ? {} : { namespace: parsed.namespace }),
+      namespace,
       ...(parsed.kinds ? { kinds: parsed.kinds } : {}),
       ...(parsed.tagsAny ? { tagsAny: parsed.tagsAny } : {}),
       ...(parsed.tagsAll ? { tagsAll: parsed.tagsAll } : {}),
@@ -975,7 +1052,6 @@ export class MemoryStore {
       ...(parsed.maxImportance === undefined ? {} : { maxImportance: parsed.maxImportance }),
     });
     const candidates = this.#options.search.candidates;
-    const warnings: string[] = [];
     let keyword: Array<{ id: string; bm25: number }> = [];
     let vector: Array<{ id: string; score: number }> = [];
 
@@ -984,32 +1060,24 @@ export class MemoryStore {
     }
     if (parsed.mode !== 'keyword') {
       const index = this.#indexes.get(filter.namespace);
-      if (index && index.size > 0) {
-        let queryVector: Float32Array | undefined;
-        try {
-          [queryVector] = await this.embedTexts([parsed.query]);
-        } catch (error) {
-          if (parsed.mode === 'vector') throw error;
-          warnings.push(`vector search skipped: ${(error as Error).message}`);
-        }
-        if (queryVector) {
-          const restricted =
-            filter.kinds ||
-            filter.tagsAny ||
-            filter.tagsAll ||
-            filter.createdAfter !== undefined ||
-            filter.createdBefore !== undefined ||
-            filter.minImportance !== undefined ||
-            filter.maxImportance !== undefined;
-          const allowed = restricted ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
-          if (!allowed || allowed.length > 0) {
-            // Over-fetch a little: expired memories are still indexed until prune() removes them.
-            vector = index.search(queryVector, {
-              k: candidates + 10,
-              minScore: parsed.minSimilarity,
-              ...(allowed ? { ids: allowed } : {}),
-            });
-          }
+      const query = index && index.size > 0 ? await queryVector() : undefined;
+      if (index && query) {
+        const restricted =
+          filter.kinds ||
+          filter.tagsAny ||
+          filter.tagsAll ||
+          filter.createdAfter !== undefined ||
+          filter.createdBefore !== undefined ||
+          filter.minImportance !== undefined ||
+          filter.maxImportance !== undefined;
+        const allowed = restricted ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
+        if (!allowed || allowed.length > 0) {
+          // Over-fetch a little: expired memories are still indexed until prune() removes them.
+          vector = index.search(query, {
+            k: candidates + 10,
+            minScore: parsed.minSimilarity,
+            ...(allowed ? { ids: allowed } : {}),
+          });
         }
       }
     }
@@ -1021,8 +1089,6 @@ export class MemoryStore {
           ? [vector.map((v) => v.id)]
           : [keyword.map((k) => k.id), vector.map((v) => v.id)];
     const fused = reciprocalRankFusion(lists);
-    const maxResults = parsed.maxResults ?? this.#options.search.defaultMaxResults;
-    const maxChars = parsed.maxChars ?? this.#options.search.defaultMaxChars;
     const order = [...fused.entries()]
       .sort((a, b) => b[1].rrf - a[1].rrf || (a[0] < b[0] ? -1 : 1))
       .map(([id]) => id);
@@ -1030,8 +1096,7 @@ export class MemoryStore {
     if (parsed.importanceWeight > 0 || parsed.recencyWeight > 0) {
       rows = await this.#driver.getMemories(filter.namespace, order, filter.now);
     } else {
-      // Unweighted, the fused order is the final order: read only the rows shown, plus one to know whether
-      // more exist (expired rows drop out here, so read on until enough or none left).
+      // Expired rows drop out here, so read on until enough or none left.
       rows = [];
       let next = 0;
       while (rows.length <= maxResults && next < order.length) {
@@ -1055,34 +1120,7 @@ export class MemoryStore {
       if (v) parts.vector = v;
       return { row, score: rrf * weight, parts };
     });
-    scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
-
-    const hits: SearchHit[] = [];
-    let used = 0;
-    let truncated = scored.length > maxResults;
-    for (const entry of scored.slice(0, maxResults)) {
-      const memory = this.#toMemory(entry.row);
-      const remaining = maxChars - used;
-      if (remaining <= 0) {
-        truncated = true;
-        break;
-      }
-      if (memory.content.length > remaining) {
-        memory.content = `${memory.content.slice(0, Math.max(0, remaining - 1))}…`;
-        truncated = true;
-      }
-      used += memory.content.length;
-      hits.push({ memory, score: entry.score, parts: entry.parts });
-    }
-    this.#recordAccess(hits.map((hit) => hit.memory.id));
-    return {
-      namespace: filter.namespace,
-      mode: parsed.mode,
-      hits,
-      truncated,
-      candidates: { keyword: keyword.length, vector: vector.length },
-      warnings,
-    };
+    return { scored, keyword: keyword.length, vector: vector.length };
   }
 
   #recordAccess(ids: readonly string[]): void {

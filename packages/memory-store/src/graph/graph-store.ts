@@ -9,6 +9,8 @@ import { parseKeywordQuery } from '../search/keyword-query.js';
 
 /** An entity: a named node with a type and observations (the official memory server's model). */
 export interface Entity {
+  /** The namespace it lives in. */
+  namespace: string;
   name: string;
   entityType: string;
   observations: string[];
@@ -18,6 +20,8 @@ export interface Entity {
 
 /** A relation as a bi-temporal triple. `validTo` null means current. */
 export interface Relation {
+  /** The namespace it lives in. */
+  namespace: string;
   subject: string;
   predicate: string;
   object: string;
@@ -100,6 +104,7 @@ interface GraphContext {
 /** An entity as the caller sees it; `asOf` leaves out observations added after that time. */
 function toEntity(row: EntityRow, asOf?: number): Entity {
   return {
+    namespace: row.namespace,
     name: row.name,
     entityType: row.entityType,
     observations:
@@ -113,6 +118,7 @@ function toEntity(row: EntityRow, asOf?: number): Entity {
 
 function toRelation(row: RelationRow): Relation {
   return {
+    namespace: row.namespace,
     subject: row.subject,
     predicate: row.predicate,
     object: row.object,
@@ -344,37 +350,61 @@ export class GraphStore {
   /**
    * Finds entities by hybrid search over names, types and observations (FTS5 BM25 and vectors fused by
    * reciprocal rank; the official server only does substring matching), with the relations among them.
+   * `namespace: '*'` searches every namespace (each entity and relation names its own).
    */
   async searchNodes(
     query: string,
     options: { namespace?: string; limit?: number } = {},
   ): Promise<{ entities: Entity[]; relations: Relation[] }> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespaces =
+      options.namespace === '*'
+        ? await this.#context.driver.namespaces()
+        : [this.#context.namespace(options.namespace)];
     const text = parseOrThrow(z.string().trim().min(1).max(10_000), query, 'query');
     const limit = parseOrThrow(z.int().min(1).max(1000).default(10), options.limit, 'limit');
-    const keyword = await this.#context.driver.graph.searchEntities(namespace, parseKeywordQuery(text), 50);
-    let vector: string[] = [];
-    const index = await this.#entityIndex(namespace);
-    if (index.size > 0) {
-      const [queryVector] = await this.#context.embed([text]);
-      vector = index.search(queryVector as Float32Array, { k: 50, minScore: 0.05 }).map((hit) => hit.id);
+    let queryVector: Promise<Float32Array> | undefined;
+    const embedQuery = () => {
+      queryVector ??= this.#context.embed([text]).then(([vector]) => vector as Float32Array);
+      return queryVector;
+    };
+    const found: Array<{ namespace: string; name: string; rrf: number }> = [];
+    for (const namespace of namespaces) {
+      const keyword = await this.#context.driver.graph.searchEntities(namespace, parseKeywordQuery(text), 50);
+      let vector: string[] = [];
+      const index = await this.#entityIndex(namespace);
+      if (index.size > 0) {
+        vector = index.search(await embedQuery(), { k: 50, minScore: 0.05 }).map((hit) => hit.id);
+      }
+      for (const [name, { rrf }] of reciprocalRankFusion([keyword.map((k) => k.name), vector]))
+        found.push({ namespace, name, rrf });
     }
-    const fused = [...reciprocalRankFusion([keyword.map((k) => k.name), vector]).entries()]
-      .sort((a, b) => b[1].rrf - a[1].rrf || (a[0] < b[0] ? -1 : 1))
-      .slice(0, limit)
-      .map(([name]) => name);
-    const rows = await this.#context.driver.graph.getEntities(namespace, fused);
-    const byName = new Map(rows.map((row) => [row.name, row]));
-    const ordered = fused.flatMap((name) => {
-      const row = byName.get(name);
-      return row ? [row] : [];
-    });
-    const relations = await this.#context.driver.graph.relationsOf(namespace, fused, {
-      between: true,
-      asOf: undefined,
-    });
-    return { entities: ordered.map((row) => toEntity(row)), relations: relations.map(toRelation) };
+    const top = found
+      .sort(
+        (a, b) =>
+          b.rrf - a.rrf || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.namespace < b.namespace ? -1 : 1),
+      )
+      .slice(0, limit);
+    const entities: Entity[] = [];
+    const relations: Relation[] = [];
+    for (const namespace of namespaces) {
+      const names = top.filter((hit) => hit.namespace === namespace).map((hit) => hit.name);
+      if (names.length === 0) continue;
+      const rows = await this.#context.driver.graph.getEntities(namespace, names);
+      const between = await this.#context.driver.graph.relationsOf(namespace, names, {
+        between: true,
+        asOf: undefined,
+      });
+      entities.push(...rows.map((row) => toEntity(row)));
+      relations.push(...between.map(toRelation));
+    }
+    const rank = new Map(top.map((hit, i) => [`${hit.namespace}\u0000${hit.name}`, i]));
+    entities.sort(
+      (a, b) =>
+        (rank.get(`${a.namespace}\u0000${a.name}`) as number) -
+        (rank.get(`${b.namespace}\u0000${b.name}`) as number),
+    );
+    return { entities, relations };
   }
 
   /**
