@@ -533,6 +533,23 @@ export class MemoryStore {
     });
   }
 
+  /**
+   * An HTTP embedder given no size learns it from its first answer; until then no vector can be sized or
+   * indexed (a batch sized 0 failed its insert and crashed the process on an unhandled rejection). So the
+   * first text to embed is sent alone (callers embed it next, from the cache), and the index is reloaded
+   * with the size known. Returns the error when the embedder could not answer (the size stays unknown).
+   */
+  async #learnDimensions(text: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    if (this.#embedder.dimensions > 0 || text === undefined) return undefined;
+    try {
+      await this.embedTexts([text], signal);
+    } catch (error) {
+      return error;
+    }
+    await this.reloadIndex();
+    return undefined;
+  }
+
   /** Stores one memory. See {@link createMany}. */
   async create(input: MemoryInput, options: CreateOptions = {}): Promise<CreateResult> {
     return (await this.createMany([input], options))[0] as CreateResult;
@@ -561,6 +578,12 @@ export class MemoryStore {
       );
     }
     const now = Date.now();
+    const unsized = await this.#learnDimensions(
+      inputs.find(
+        (input) => input?.vector === undefined && typeof input?.content === 'string' && input.content.trim(),
+      )?.content,
+      options.signal,
+    );
     const dims = this.#embedder.dimensions;
     // Every vector of the batch lives in one block: one allocation instead of one per memory, and a bulk
     // load hands the whole block to the vector index in one call.
@@ -618,6 +641,8 @@ export class MemoryStore {
     const needEmbedding = prepared.filter((item) => item.vector === undefined);
     if (needEmbedding.length > 0) {
       try {
+        if (dims === 0)
+          throw unsized ?? new MemoryStoreError('EMBEDDING_FAILED', 'The embedder gave no vector size');
         const vectors = await this.embedTexts(
           needEmbedding.map((item) => item.input.content),
           options.signal,
@@ -852,6 +877,7 @@ export class MemoryStore {
         throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
       driverPatch.content = parsed.content;
       driverPatch.contentHash = contentHash(parsed.content);
+      await this.#learnDimensions(parsed.content, options.signal);
       try {
         const [vector] = await this.embedTexts([parsed.content], options.signal);
         driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
@@ -978,6 +1004,11 @@ export class MemoryStore {
     const all = parsed.namespace === '*';
     const namespaces = all ? await this.#driver.namespaces() : [this.#namespace(parsed.namespace)];
     const warnings: string[] = [];
+    const unsized = parsed.mode === 'keyword' ? undefined : await this.#learnDimensions(parsed.query);
+    if (unsized !== undefined) {
+      if (parsed.mode === 'vector') throw unsized;
+      warnings.push(`vector search skipped: ${(unsized as Error)?.message ?? String(unsized)}`);
+    }
     // The query is embedded once, and only if some namespace has vectors to compare it with.
     let embedded: Promise<Float32Array | undefined> | undefined;
     const queryVector = () => {
@@ -1249,6 +1280,7 @@ export class MemoryStore {
       });
       if (batch.length === 0) break;
       after = (batch.at(-1) as { id: string }).id;
+      await this.#learnDimensions(batch[0]?.content, options.signal);
       let vectors: Float32Array[];
       try {
         vectors = await this.embedTexts(

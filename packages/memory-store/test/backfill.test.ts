@@ -161,3 +161,25 @@ describe('HTTP embedder in a process with nothing else to do (issue #11: mimo do
     expect(child.status).toBe(0);
   });
 });
+
+describe('an HTTP embedder configured without its vector size (it learns it from its first answer)', () => {
+  it('should store, index and find memories, across a reopen, instead of failing the insert', async () => {
+    const server = await embeddingsServer();
+    const unsized = () => createOpenAiEmbedder({ model: 'm', baseUrl: `http://127.0.0.1:${server.port}` });
+    const file = tempDb();
+    const store = await openMemoryStore({ path: file, embedder: unsized() });
+    expect(store.embedder.dimensions).toBe(0);
+    const { id } = await store.create({ content: 'sized by the first answer' });
+    expect((await store.get(id))?.embedding).toMatchObject({ status: 'ready', dimensions: 8 });
+    expect(
+      (await store.search({ query: 'sized by the first answer', mode: 'vector' })).hits[0]?.memory.id,
+    ).toBe(id);
+    await store.close();
+
+    const reopened = await openMemoryStore({ path: file, embedder: unsized() });
+    expect(
+      (await reopened.search({ query: 'sized by the first answer', mode: 'vector' })).hits[0]?.memory.id,
+    ).toBe(id);
+    await reopened.close();
+  });
+});
