@@ -187,7 +187,15 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       synchronous: config.database.synchronous,
     },
     namespace: config.namespace,
-    embedder: { id: store.embedder.id, dimensions: store.embedder.dimensions },
+    // Data in other namespaces is invisible to tools called without one: name them, and say how to reach them.
+    namespaces: await store.namespaces(),
+    namespaceHint: `tools use ${config.namespace} unless given a namespace; memory_search and search_nodes take namespace "*" for all`,
+    // counts.pendingEmbeddings were stored while the embedder failed; this backfill embeds them in the background.
+    embedder: {
+      id: store.embedder.id,
+      dimensions: store.embedder.dimensions,
+      backfill: store.backfillStatus,
+    },
     toolProfile: config.toolProfile,
     counts: await store.stats({ namespace: '*' }),
     skills: gateway.skills().map((skill) => ({

@@ -30,8 +30,11 @@ Options:
                             Visible to every user in the process list: prefer --token-file
   --allow-origin <origin>   For serve: a browser origin to allow besides loopback ones; repeatable
   --rate-limit <r>[/<b>]    For serve: requests per second per client, burst b (default 1000/2000; 0 = off)
-  -o, --output <file>       For export: write here instead of stdout
+  --max-line-bytes <n>      For import: the longest line accepted (default 8388608, 8 MiB)
+  -o, --output <file>       For export: write here instead of stdout (a new file renamed over the path;
+                            a symlink there is replaced, not followed)
   --no-vectors              For export: leave vectors out
+  --check-timeout <ms>      For doctor: how long one check may take (default 15000)
   -h, --help                This help
   -v, --version             The version
 
@@ -57,8 +60,10 @@ async function main(argv: string[]): Promise<number> {
         'token-file': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         'rate-limit': { type: 'string' },
+        'max-line-bytes': { type: 'string' },
         output: { type: 'string', short: 'o' },
         'no-vectors': { type: 'boolean' },
+        'check-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -128,8 +133,19 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('mimo import: which file? (mimo import <file>)\n');
         return 2;
       }
+      const maxLineBytes = values['max-line-bytes'];
+      if (typeof maxLineBytes === 'string' && !/^[1-9]\d*$/.test(maxLineBytes)) {
+        process.stderr.write(
+          `mimo import: --max-line-bytes must be a positive integer, got ${maxLineBytes}\n`,
+        );
+        return 2;
+      }
       const { importCommand } = await import('./commands.js');
-      return importCommand(config, file);
+      return importCommand(
+        config,
+        file,
+        typeof maxLineBytes === 'string' ? { maxLineBytes: Number(maxLineBytes) } : {},
+      );
     }
     case 'export': {
       const { exportCommand } = await import('./commands.js');
@@ -143,8 +159,15 @@ async function main(argv: string[]): Promise<number> {
       return statsCommand(config);
     }
     case 'doctor': {
+      const timeout = values['check-timeout'];
+      if (typeof timeout === 'string' && !/^[1-9]\d*$/.test(timeout)) {
+        process.stderr.write(
+          `mimo doctor: --check-timeout must be a positive number of ms, got ${timeout}\n`,
+        );
+        return 2;
+      }
       const { doctorCommand } = await import('./commands.js');
-      return doctorCommand(config, logger);
+      return doctorCommand(config, logger, typeof timeout === 'string' ? { timeoutMs: Number(timeout) } : {});
     }
     case 'config': {
       const { maskSecrets } = await import('./config.js');

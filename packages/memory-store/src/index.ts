@@ -27,6 +27,7 @@ export type {
   TraversalOptions,
   VectorChanges,
 } from './driver/types.js';
+export type { BackfillStatus } from './embedding/backfill-scheduler.js';
 export { type Embedder, LruCache } from './embedding/embedder.js';
 export {
   createOllamaEmbedder,
@@ -39,7 +40,12 @@ export {
 export { createLocalEmbedder, type LocalEmbedderOptions } from './embedding/local-embedder.js';
 export { MemoryStoreError, type MemoryStoreErrorCode } from './errors.js';
 export { type Entity, GraphStore, type Relation, type RelationInput } from './graph/graph-store.js';
-export type { ExportOptions, ImportOptions, ImportResult } from './io/jsonl.js';
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  type ExportOptions,
+  type ImportOptions,
+  type ImportResult,
+} from './io/jsonl.js';
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
 export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
@@ -47,12 +53,16 @@ export {
   type CreateOptions,
   type CreateResult,
   FilterSchema,
+  MEMORY_PATCH_FIELDS,
   type Memory,
   type MemoryFilterInput,
   type MemoryInput,
   MemoryInputSchema,
+  type MemoryPatchInput,
+  MemoryPatchSchema,
   MemoryStore,
   type MemoryStoreEvents,
+  NEAR_DUPLICATE_TOLERANCE,
   openMemoryStore,
   type SearchHit,
   type SearchOptions,

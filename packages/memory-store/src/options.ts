@@ -85,6 +85,25 @@ export const MemoryStoreOptionsSchema = z
           .default(30 * DAY_MS),
       })
       .prefault({}),
+    /**
+     * Embedding the memories stored without a vector (the embedder failed) in the background: after a
+     * failed embedding (then again with doubling delays while it keeps failing), at open when some are
+     * pending, and at once when an embedding succeeds again. It never blocks a write, and `close()` stops it.
+     */
+    backfill: z
+      .strictObject({
+        /** @default true */
+        auto: z.boolean().default(true),
+        /** Delay of the first retry; it doubles after each failed attempt. @default 1000 */
+        initialDelayMs: z.int().min(1).max(3_600_000).default(1000),
+        /** @default 300_000 (5 minutes) */
+        maxDelayMs: z.int().min(1).max(86_400_000).default(300_000),
+        /** Failed attempts in a row before it stops (the next failed write or `backfill()` starts it again). @default 20 */
+        maxAttempts: z.int().min(1).max(10_000).default(20),
+        /** Memories embedded per request. @default 64 */
+        batchSize: z.int().min(1).max(10_000).default(64),
+      })
+      .prefault({}),
     /** How often recorded reads are written in one batch. @default 1000 */
     accessFlushIntervalMs: z.int().min(10).max(3_600_000).default(1000),
     /** Entries of the in-memory embedding cache. @default 10_000 */

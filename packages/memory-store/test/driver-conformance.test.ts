@@ -298,6 +298,10 @@ describe.each(implementations)('storage driver conformance: %s', (_name, make) =
     await driver.insertMemories([a, row('has one')], limits);
     const missing = await driver.missingEmbeddings('m1', 10);
     expect(missing.map((m) => m.id)).toEqual([a.id]);
+    expect(await driver.missingEmbeddings('m2', 10)).toHaveLength(2);
+    expect((await driver.missingEmbeddings('m2', 10, '', { pendingOnly: true })).map((m) => m.id)).toEqual([
+      a.id,
+    ]);
     expect(
       await driver.setEmbeddings([
         { id: a.id, contentHash: 'stale', model: 'm1', vector: new Float32Array(3) },

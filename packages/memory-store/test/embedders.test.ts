@@ -219,6 +219,8 @@ describe('OpenAI-compatible embedder (against a local server speaking /v1/embedd
     const store = await openMemoryStore({
       path: ':memory:',
       embedder: createOpenAiEmbedder({ model: 'm', baseUrl: url, dimensions: 8, maxAttempts: 1 }),
+      // Backfill by hand here (the background one is tested in backfill.test.ts).
+      backfill: { auto: false },
     });
     const { id } = await store.create({ content: 'written while the provider was down' });
     expect((await store.get(id))?.embedding.status).toBe('pending');

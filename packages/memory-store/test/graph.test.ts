@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type MemoryStoreError, openMemoryStore } from '../src/index.js';
+import { tempDb } from './helpers/temp.js';
 
 async function graph() {
   const store = await openMemoryStore({ path: ':memory:' });
@@ -187,4 +188,56 @@ describe('knowledge graph (time and traversal)', () => {
     await expect(g.neighbors('a', { depth: 7 })).rejects.toThrow(/depth/);
     await store.close();
   });
+
+  it('should leave out entities, relations and observations added after asOf (issue #11: graph_traverse showed the future)', async () => {
+    const store = await openMemoryStore({ path: tempDb() });
+    const g = store.graph;
+    await g.createEntities([
+      { name: 'alice', entityType: 'person', observations: ['joined in spring'] },
+      { name: 'payments', entityType: 'service', observations: [] },
+    ]);
+    await g.createRelations([{ from: 'alice', to: 'payments', relationType: 'owns' }]);
+    const noted = await tick();
+    await g.createEntities([
+      { name: 'ledger', entityType: 'service', observations: ['added later'] },
+      { name: 'bob', entityType: 'person', observations: [] },
+    ]);
+    await g.createRelations([
+      { from: 'payments', to: 'ledger', relationType: 'calls' },
+      { from: 'alice', to: 'bob', relationType: 'manages' },
+    ]);
+    await g.addObservations([{ entityName: 'alice', contents: ['moved to Lisbon'] }]);
+    const asOf = new Date(noted).toISOString();
+
+    const then = await g.neighbors('alice', { depth: 3, asOf });
+    expect(then.center.observations).toEqual(['joined in spring']);
+    expect(then.entities.map((e) => e.name)).toEqual(['payments']);
+    expect(then.relations.map((r) => `${r.subject} ${r.predicate} ${r.object}`)).toEqual([
+      'alice owns payments',
+    ]);
+    const now = await g.neighbors('alice', { depth: 3 });
+    expect(now.center.observations).toEqual(['joined in spring', 'moved to Lisbon']);
+    expect(now.entities.map((e) => e.name).sort()).toEqual(['bob', 'ledger', 'payments']);
+
+    await expect(g.neighbors('ledger', { asOf })).rejects.toThrow(
+      `Entity with name "ledger" did not exist at ${asOf}`,
+    );
+    await expect(g.shortestPath('alice', 'bob', { asOf })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await g.shortestPath('alice', 'payments', { asOf })).path).toEqual(['alice', 'payments']);
+    const page = await g.readGraph({ asOf });
+    expect(page.entities.map((e) => [e.name, e.observations])).toEqual([
+      ['alice', ['joined in spring']],
+      ['payments', []],
+    ]);
+    expect(page.relations).toHaveLength(1);
+    expect((await g.readGraph()).entities).toHaveLength(4);
+    await store.close();
+  });
 });
+
+/** Waits until the clock has moved past the current millisecond, and returns that millisecond. */
+async function tick(): Promise<number> {
+  const noted = Date.now();
+  while (Date.now() <= noted) await new Promise((resolve) => setTimeout(resolve, 1));
+  return noted;
+}

@@ -101,4 +101,53 @@ describe('JSONL export and import', () => {
     expect(broken.message).toMatch(/Line 1 is not valid JSON/);
     await store.close();
   });
+
+  it('should refuse a line longer than maxLineBytes without holding it, naming the line and the limit (issue #11: RangeError on a 700 MB line)', async () => {
+    const store = await openMemoryStore({ path: tempDb() });
+    const entity = (name: string) =>
+      `${JSON.stringify({ type: 'entity', name, entityType: 't', observations: [] })}\n`;
+    let produced = 0;
+    // 64 MiB without a newline after three good lines, produced lazily: the importer must stop long before.
+    async function* chunks(): AsyncGenerator<Buffer> {
+      yield Buffer.from(entity('A') + entity('B') + entity('C'));
+      const block = Buffer.alloc(64 * 1024, 'x');
+      for (let i = 0; i < 1024; i++) {
+        produced += block.length;
+        yield block;
+      }
+    }
+    const error = (await store
+      .importJsonl(chunks(), { batchSize: 2, maxLineBytes: 1024 * 1024 })
+      .catch((e: unknown) => e)) as MemoryStoreError;
+    expect(error.code).toBe('IMPORT_INVALID');
+    expect(error.message).toBe('Line 4 is longer than the limit of 1048576 bytes (maxLineBytes)');
+    expect(error.data).toMatchObject({ line: 4, limit: 1024 * 1024, imported: { entities: 2, lines: 3 } });
+    expect(produced).toBeLessThanOrEqual(2 * 1024 * 1024);
+    // The batch committed before the bad line stays; the one being read when it came is not written.
+    expect((await store.graph.readGraph()).entities.map((e) => e.name)).toEqual(['A', 'B']);
+    await store.close();
+  });
+
+  it('should split chunks on newlines wherever they fall: CRLF, characters cut between chunks, a line exactly at the limit', async () => {
+    const store = await openMemoryStore({ path: ':memory:' });
+    const line = JSON.stringify({ type: 'entity', name: 'Zoë 🦊', entityType: 't', observations: ['ok'] });
+    const bytes = Buffer.from(`${line}\r\n${line.replace('Zoë', 'Zoe')}`);
+    async function* oneByteAtATime(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+    }
+    const result = await store.importJsonl(oneByteAtATime(), {
+      maxLineBytes: Buffer.byteLength(line),
+      namespace: 'chunks',
+    });
+    expect(result).toMatchObject({ lines: 2, entities: 2, namespaces: ['chunks'] });
+    expect((await store.graph.readGraph({ namespace: 'chunks' })).entities.map((e) => e.name)).toEqual([
+      'Zoe 🦊',
+      'Zoë 🦊',
+    ]);
+    const over = (await store
+      .importJsonl([line], { maxLineBytes: Buffer.byteLength(line) - 1 })
+      .catch((e: unknown) => e)) as MemoryStoreError;
+    expect(over.message).toMatch(/^Line 1 is longer than the limit/);
+    await store.close();
+  });
 });

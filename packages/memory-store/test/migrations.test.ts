@@ -23,7 +23,7 @@ describe('migrations', () => {
       (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
         (r) => r.version,
       ),
-    ).toEqual([1, 2]);
+    ).toEqual(MIGRATIONS.map((migration) => migration.version));
     db.close();
   });
 
@@ -41,7 +41,7 @@ describe('migrations', () => {
 
     const store = await openMemoryStore({ path: file });
     const db = new Database(file, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     expect(
       db
         .prepare(
@@ -55,6 +55,29 @@ describe('migrations', () => {
       id: 'm-old',
       status: 'duplicate',
     });
+    await store.close();
+  });
+
+  it('should give the observations of a version-2 file a time, so graph reads asOf a time keep working', async () => {
+    const file = tempDb();
+    await createSqliteDriver({ path: file, migrations: MIGRATIONS.slice(0, 2) }).close();
+    const raw = new Database(file);
+    raw
+      .prepare(
+        "INSERT INTO entities (namespace, name, entity_type, observations, created_at, updated_at) VALUES ('default', 'old', 'thing', ?, 1000, 2000)",
+      )
+      .run(JSON.stringify(['first', 'second']));
+    raw.close();
+    const store = await openMemoryStore({ path: file });
+    const [entity] = (await store.graph.readGraph()).entities;
+    expect(entity?.observations).toEqual(['first', 'second']);
+    // Version 2 did not record when each was added: they count from the last change, never earlier.
+    expect((await store.graph.readGraph({ asOf: 2000 })).entities[0]?.observations).toEqual([
+      'first',
+      'second',
+    ]);
+    expect((await store.graph.readGraph({ asOf: 1500 })).entities[0]?.observations).toEqual([]);
+    expect((await store.graph.readGraph({ asOf: 999 })).entities).toEqual([]);
     await store.close();
   });
 
@@ -76,10 +99,12 @@ describe('migrations', () => {
       },
     ];
     expect(() => createSqliteDriver({ path: file, migrations: failing })).toThrow(
-      /Migration to schema version 3 .* rolled back; the database is unchanged at version 2: simulated failure/,
+      new RegExp(
+        `Migration to schema version ${LATEST_SCHEMA_VERSION + 1} .* rolled back; the database is unchanged at version ${LATEST_SCHEMA_VERSION}: simulated failure`,
+      ),
     );
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     expect(
       (
         db.prepare("SELECT count(*) AS n FROM pragma_table_info('memories') WHERE name = 'doomed'").get() as {
@@ -97,7 +122,7 @@ describe('migrations', () => {
   it('should apply pending migrations once even when re-run', () => {
     const db = new Database(':memory:');
     const first = runMigrations(db);
-    expect(first.applied).toEqual([1, 2]);
+    expect(first.applied).toEqual(MIGRATIONS.map((migration) => migration.version));
     expect(runMigrations(db).applied).toEqual([]);
     db.close();
   });

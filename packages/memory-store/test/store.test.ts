@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalEmbedder, type Embedder, MemoryStoreError, openMemoryStore } from '../src/index.js';
+import {
+  createLocalEmbedder,
+  type Embedder,
+  LATEST_SCHEMA_VERSION,
+  MemoryStoreError,
+  openMemoryStore,
+} from '../src/index.js';
 import { tempDb } from './helpers/temp.js';
 
 function code(error: unknown): string {
@@ -263,7 +269,8 @@ describe.each([
 
   it('should store memories without a vector while the embedder is down, find them by keyword, and backfill later', async () => {
     const embedder = flakyEmbedder();
-    const store = await openMemoryStore({ path: path(), embedder });
+    // Backfill by hand here (the background one is tested in backfill.test.ts).
+    const store = await openMemoryStore({ path: path(), embedder, backfill: { auto: false } });
     const failures: number[] = [];
     store.on('embedding-failed', ({ count }) => failures.push(count));
     await store.create({ content: 'an earlier memory, embedded while the provider was up' });
@@ -383,7 +390,7 @@ describe('MemoryStore across connections and processes', () => {
     raw.close();
     const error = await failure(() => openMemoryStore({ path: file }));
     expect(code(error)).toBe('DATABASE_TOO_NEW');
-    expect(error.message).toMatch(/schema version 99.*supports up to 2/);
+    expect(error.message).toMatch(new RegExp(`schema version 99.*supports up to ${LATEST_SCHEMA_VERSION}`));
   });
 
   it('should refuse a file that is not a database with a STORAGE_ERROR', async () => {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { toColumns } from '../src/driver/sqlite/write-rows.js';
 import { WriterThread, WriterThreadUnavailable } from '../src/driver/sqlite/writer-client.js';
-import { MemoryStoreError, openMemoryStore } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION, MemoryStoreError, openMemoryStore } from '../src/index.js';
 import { contentHash } from '../src/util/hash.js';
 import { newId } from '../src/util/ids.js';
 import { tempDb } from './helpers/temp.js';
@@ -115,7 +115,9 @@ describe('bulk inserts on the writer thread', () => {
         )
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(WriterThreadUnavailable);
-      expect((error as Error).message).toMatch(/schema version 2, the writer thread expected 99/);
+      expect((error as Error).message).toMatch(
+        new RegExp(`schema version ${LATEST_SCHEMA_VERSION}, the writer thread expected 99`),
+      );
     }
     await thread.close();
   });

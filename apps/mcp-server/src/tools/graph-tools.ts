@@ -1,13 +1,16 @@
 import type { MemoryStore } from '@mimo-mcp/memory-store';
 import { z } from 'zod';
 import { type AppTool, defineTool } from './define.js';
+import { namespaceHint, SearchNamespace } from './memory-tools.js';
 
 const Namespace = z
   .string()
   .min(1)
   .max(128)
   .optional()
-  .describe('Namespace (defaults to the configured one)');
+  .describe(
+    'Namespace (default: the active one, project:<repository or directory> unless configured; every result names it)',
+  );
 const EntityIn = z.object({
   name: z.string().min(1).describe('The name of the entity'),
   entityType: z.string().min(1).describe('The type of the entity'),
@@ -18,12 +21,24 @@ const RelationIn = z.object({
   to: z.string().min(1).describe('The entity the relation ends at'),
   relationType: z.string().min(1).describe('The relation, in active voice'),
 });
-const EntityOut = z.object({ name: z.string(), entityType: z.string(), observations: z.array(z.string()) });
-const RelationOut = z.object({ from: z.string(), to: z.string(), relationType: z.string() });
-const GraphOut = z.object({ entities: z.array(EntityOut), relations: z.array(RelationOut) });
+const EntityOut = z.object({
+  name: z.string(),
+  entityType: z.string(),
+  observations: z.array(z.string()),
+  namespace: z.string().optional().describe('Set when searching every namespace'),
+});
+const RelationOut = z.object({
+  from: z.string(),
+  to: z.string(),
+  relationType: z.string(),
+  namespace: z.string().optional().describe('Set when searching every namespace'),
+});
+/** Every result names the namespace it read or wrote; empty reads say where else data is. */
+const Scope = { namespace: z.string(), hint: z.string().optional() };
+const GraphOut = z.object({ entities: z.array(EntityOut), relations: z.array(RelationOut), ...Scope });
 
-type Entity = { name: string; entityType: string; observations: string[] };
-type Relation = { subject: string; predicate: string; object: string };
+type Entity = { namespace: string; name: string; entityType: string; observations: string[] };
+type Relation = { namespace: string; subject: string; predicate: string; object: string };
 const entity = (e: Entity) => ({ name: e.name, entityType: e.entityType, observations: e.observations });
 const relation = (r: Relation) => ({ from: r.subject, to: r.object, relationType: r.predicate });
 const scoped = (namespace: string | undefined) => (namespace ? { namespace } : {});
@@ -34,6 +49,12 @@ const scoped = (namespace: string | undefined) => (namespace ? { namespace } : {
  */
 export function graphTools(store: MemoryStore): AppTool[] {
   const graph = store.graph;
+  const active = (namespace: string | undefined) => namespace ?? store.namespace;
+  /** `namespace`, and a hint when nothing was found there but other namespaces hold data. */
+  const where = async (namespace: string | undefined, empty: boolean) => {
+    const hint = empty ? await namespaceHint(store, active(namespace)) : undefined;
+    return { namespace: active(namespace), ...(hint ? { hint } : {}) };
+  };
   const write = {
     readOnlyHint: false,
     destructiveHint: false,
@@ -54,10 +75,11 @@ export function graphTools(store: MemoryStore): AppTool[] {
       description:
         'Create multiple new entities in the knowledge graph (existing names are left as they are)',
       input: z.strictObject({ entities: z.array(EntityIn), namespace: Namespace }),
-      output: z.object({ entities: z.array(EntityOut) }),
+      output: z.object({ entities: z.array(EntityOut), namespace: z.string() }),
       annotations: write,
       run: async ({ entities, namespace }) => ({
         entities: (await graph.createEntities(entities, scoped(namespace))).map(entity),
+        namespace: active(namespace),
       }),
     }),
     defineTool({
@@ -66,10 +88,11 @@ export function graphTools(store: MemoryStore): AppTool[] {
       description:
         'Create multiple new relations between entities in the knowledge graph. Relations should be in active voice',
       input: z.strictObject({ relations: z.array(RelationIn), namespace: Namespace }),
-      output: z.object({ relations: z.array(RelationOut) }),
+      output: z.object({ relations: z.array(RelationOut), namespace: z.string() }),
       annotations: write,
       run: async ({ relations, namespace }) => ({
         relations: (await graph.createRelations(relations, scoped(namespace))).map(relation),
+        namespace: active(namespace),
       }),
     }),
     defineTool({
@@ -82,10 +105,12 @@ export function graphTools(store: MemoryStore): AppTool[] {
       }),
       output: z.object({
         results: z.array(z.object({ entityName: z.string(), addedObservations: z.array(z.string()) })),
+        namespace: z.string(),
       }),
       annotations: write,
       run: async ({ observations, namespace }) => ({
         results: await graph.addObservations(observations, scoped(namespace)),
+        namespace: active(namespace),
       }),
     }),
     defineTool({
@@ -93,10 +118,11 @@ export function graphTools(store: MemoryStore): AppTool[] {
       title: 'Delete entities',
       description: 'Delete multiple entities and their associated relations from the knowledge graph',
       input: z.strictObject({ entityNames: z.array(z.string().min(1)), namespace: Namespace }),
-      output: z.object({ deleted: z.array(z.string()) }),
+      output: z.object({ deleted: z.array(z.string()), namespace: z.string() }),
       annotations: destroy,
       run: async ({ entityNames, namespace }) => ({
         deleted: await graph.deleteEntities(entityNames, scoped(namespace)),
+        namespace: active(namespace),
       }),
     }),
     defineTool({
@@ -107,11 +133,11 @@ export function graphTools(store: MemoryStore): AppTool[] {
         deletions: z.array(z.object({ entityName: z.string().min(1), observations: z.array(z.string()) })),
         namespace: Namespace,
       }),
-      output: z.object({ success: z.boolean() }),
+      output: z.object({ success: z.boolean(), namespace: z.string() }),
       annotations: destroy,
       run: async ({ deletions, namespace }) => {
         await graph.deleteObservations(deletions, scoped(namespace));
-        return { success: true };
+        return { success: true, namespace: active(namespace) };
       },
     }),
     defineTool({
@@ -119,10 +145,11 @@ export function graphTools(store: MemoryStore): AppTool[] {
       title: 'Delete relations',
       description: 'Delete multiple relations from the knowledge graph',
       input: z.strictObject({ relations: z.array(RelationIn), namespace: Namespace }),
-      output: z.object({ deleted: z.number() }),
+      output: z.object({ deleted: z.number(), namespace: z.string() }),
       annotations: destroy,
       run: async ({ relations, namespace }) => ({
         deleted: await graph.deleteRelations(relations, scoped(namespace)),
+        namespace: active(namespace),
       }),
     }),
     defineTool({
@@ -146,6 +173,7 @@ export function graphTools(store: MemoryStore): AppTool[] {
           entities: page.entities.map(entity),
           relations: page.relations.map(relation),
           ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          ...(await where(namespace, page.entities.length === 0 && !cursor)),
         };
       },
     }),
@@ -156,13 +184,25 @@ export function graphTools(store: MemoryStore): AppTool[] {
       input: z.strictObject({
         query: z.string().min(1),
         limit: z.int().min(1).max(100).optional(),
-        namespace: Namespace,
+        namespace: SearchNamespace,
       }),
       output: GraphOut,
       annotations: read,
       run: async ({ query, limit, namespace }) => {
         const result = await graph.searchNodes(query, { ...scoped(namespace), ...(limit ? { limit } : {}) });
-        return { entities: result.entities.map(entity), relations: result.relations.map(relation) };
+        // Searching every namespace, each entity and relation says where it is.
+        const all = namespace === '*';
+        return {
+          entities: result.entities.map((e) => ({
+            ...entity(e),
+            ...(all ? { namespace: e.namespace } : {}),
+          })),
+          relations: result.relations.map((r) => ({
+            ...relation(r),
+            ...(all ? { namespace: r.namespace } : {}),
+          })),
+          ...(await where(namespace, result.entities.length === 0)),
+        };
       },
     }),
     defineTool({
@@ -174,14 +214,18 @@ export function graphTools(store: MemoryStore): AppTool[] {
       annotations: read,
       run: async ({ names, namespace }) => {
         const result = await graph.openNodes(names, scoped(namespace));
-        return { entities: result.entities.map(entity), relations: result.relations.map(relation) };
+        return {
+          entities: result.entities.map(entity),
+          relations: result.relations.map(relation),
+          ...(await where(namespace, result.entities.length === 0)),
+        };
       },
     }),
     defineTool({
       name: 'graph_traverse',
       title: 'Traverse the graph',
       description:
-        'Explore around an entity: its neighbourhood up to `depth` hops, or (with `to`) a shortest path between two entities. `asOf` reads the graph as it was at that time.',
+        'Explore around an entity: its neighbourhood up to `depth` hops, or (with `to`) a shortest path between two entities. `asOf` reads the graph as it was at that time: relations valid then, and only the entities and observations that existed then.',
       input: z.strictObject({
         from: z.string().min(1),
         to: z.string().min(1).optional(),
@@ -200,6 +244,7 @@ export function graphTools(store: MemoryStore): AppTool[] {
         entities: z.array(EntityOut.extend({ depth: z.number().optional() })),
         relations: z.array(RelationOut),
         path: z.array(z.string()).nullable().optional(),
+        namespace: z.string(),
       }),
       annotations: read,
       run: async ({ from, to, depth, direction, predicates, asOf, namespace }) => {
@@ -214,7 +259,12 @@ export function graphTools(store: MemoryStore): AppTool[] {
             ...common,
             ...(depth ? { maxDepth: depth } : {}),
           });
-          return { entities: [], relations: found.relations.map(relation), path: found.path };
+          return {
+            entities: [],
+            relations: found.relations.map(relation),
+            path: found.path,
+            namespace: active(namespace),
+          };
         }
         const around = await graph.neighbors(from, { ...common, ...(depth ? { depth } : {}) });
         return {
@@ -225,6 +275,7 @@ export function graphTools(store: MemoryStore): AppTool[] {
               .map((e) => ({ ...entity(e), depth: e.depth })),
           ],
           relations: around.relations.map(relation),
+          namespace: active(namespace),
         };
       },
     }),

@@ -7,7 +7,30 @@ const Namespace = z
   .min(1)
   .max(128)
   .optional()
-  .describe('Namespace (defaults to the configured one, e.g. the project)');
+  .describe(
+    'Namespace (default: the active one, project:<repository or directory> unless configured; every result names it)',
+  );
+/** For searches: a namespace, or "*" for all of them. */
+export const SearchNamespace = z
+  .string()
+  .min(1)
+  .max(128)
+  .optional()
+  .describe('Namespace to search (default: the active one), or "*" to search every namespace');
+
+/**
+ * When a read in one namespace found nothing: which other namespaces hold data, and how to reach them (data
+ * written from another directory lands in another namespace, and is otherwise invisible without a word).
+ */
+export async function namespaceHint(store: MemoryStore, namespace: string): Promise<string | undefined> {
+  if (namespace === '*') return undefined;
+  const others = (await store.namespaces()).filter((other) => other !== namespace);
+  if (others.length === 0) return undefined;
+  const listed = `${others.slice(0, 10).join(', ')}${others.length > 10 ? `, and ${others.length - 10} more` : ''}`;
+  return `nothing found in namespace ${namespace}; this database also holds ${listed}: pass namespace to read one, or namespace "*" to search them all`;
+}
+
+const active = (store: MemoryStore, namespace: string | undefined) => namespace ?? store.namespace;
 const Tags = z.array(z.string().min(1).max(64)).max(32);
 
 const MemoryOut = z.object({
@@ -49,7 +72,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       name: 'memory_store',
       title: 'Store a memory',
       description:
-        'Remember something for later: a fact, decision, preference, outcome or note. Exact repeats return the existing memory; near duplicates are reported.',
+        'Remember something for later: a fact, decision, preference, outcome or note. Exact repeats return the existing memory; a near duplicate of one (cosine ≥ the configured threshold, 0.95 by default) is merged into it (tags, importance and metadata combined; status merged) instead of being stored twice.',
       input: z.strictObject({
         content: z.string().min(1).describe('What to remember (plain text, up to 100 KB)'),
         kind: z
@@ -68,6 +91,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         id: z.string(),
         status: z.enum(['created', 'duplicate', 'merged']),
         nearDuplicate: z.object({ id: z.string(), similarity: z.number() }).optional(),
+        namespace: z.string(),
       }),
       annotations: {
         readOnlyHint: false,
@@ -75,11 +99,13 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         idempotentHint: true,
         openWorldHint: false,
       },
-      run: async ({ ttlSeconds, ...input }, scope) =>
-        store.create(
+      run: async ({ ttlSeconds, ...input }, scope) => ({
+        ...(await store.create(
           { ...input, ...(ttlSeconds ? { ttlMs: ttlSeconds * 1000 } : {}) },
-          { signal: scope.signal },
-        ),
+          { signal: scope.signal, nearDuplicates: 'merge' },
+        )),
+        namespace: active(store, input.namespace),
+      }),
     }),
     defineTool({
       name: 'memory_search',
@@ -99,6 +125,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         importanceWeight: z.number().min(0).max(1).optional(),
         recencyWeight: z.number().min(0).max(1).optional(),
         ...Filter,
+        namespace: SearchNamespace,
       }),
       output: z.object({
         namespace: z.string(),
@@ -111,6 +138,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       run: async (input) => {
         const result = await store.search(input);
+        const hint = result.hits.length === 0 ? await namespaceHint(store, result.namespace) : undefined;
         return {
           namespace: result.namespace,
           hits: result.hits.map((hit) => ({
@@ -119,7 +147,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
             parts: { ...hit.parts },
           })),
           truncated: result.truncated,
-          warnings: result.warnings,
+          warnings: hint ? [...result.warnings, hint] : result.warnings,
         };
       },
     }),
@@ -128,18 +156,30 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       title: 'Get memories by id',
       description: 'Read memories by their ids.',
       input: z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(100), namespace: Namespace }),
-      output: z.object({ memories: z.array(MemoryOut), missing: z.array(z.string()) }),
+      output: z.object({
+        memories: z.array(MemoryOut),
+        missing: z.array(z.string()),
+        namespace: z.string(),
+        hint: z.string().optional(),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       run: async ({ ids, namespace }) => {
         const memories = await store.getMany(ids, namespace ? { namespace } : {});
         const found = new Set(memories.map((memory) => memory.id));
-        return { memories: memories.map(memoryOut), missing: ids.filter((id) => !found.has(id)) };
+        const hint = memories.length === 0 ? await namespaceHint(store, active(store, namespace)) : undefined;
+        return {
+          memories: memories.map(memoryOut),
+          missing: ids.filter((id) => !found.has(id)),
+          namespace: active(store, namespace),
+          ...(hint ? { hint } : {}),
+        };
       },
     }),
     defineTool({
       name: 'memory_update',
       title: 'Update a memory',
-      description: 'Change a memory’s content (it is re-embedded), kind, tags, importance or metadata.',
+      description:
+        'Change a memory: only the fields you give change (content is re-embedded); the others keep their values. Give at least one field besides id.',
       input: z.strictObject({
         id: z.string().min(1),
         content: z.string().min(1).optional(),
@@ -149,7 +189,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         metadata: z.record(z.string(), z.unknown()).optional(),
         namespace: Namespace,
       }),
-      output: z.object({ memory: MemoryOut }),
+      output: z.object({ memory: MemoryOut, namespace: z.string() }),
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -160,6 +200,7 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         memory: memoryOut(
           await store.update(id, patch, { signal: scope.signal, ...(namespace ? { namespace } : {}) }),
         ),
+        namespace: active(store, namespace),
       }),
     }),
     defineTool({
@@ -167,10 +208,11 @@ export function memoryTools(store: MemoryStore): AppTool[] {
       title: 'Delete memories',
       description: 'Delete memories by id. Deleted memories cannot be recovered.',
       input: z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(1000), namespace: Namespace }),
-      output: z.object({ deleted: z.array(z.string()) }),
+      output: z.object({ deleted: z.array(z.string()), namespace: z.string() }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       run: async ({ ids, namespace }) => ({
         deleted: await store.delete(ids, namespace ? { namespace } : {}),
+        namespace: active(store, namespace),
       }),
     }),
     defineTool({
@@ -182,13 +224,23 @@ export function memoryTools(store: MemoryStore): AppTool[] {
         cursor: z.string().optional(),
         ...Filter,
       }),
-      output: z.object({ memories: z.array(MemoryOut), nextCursor: z.string().optional() }),
+      output: z.object({
+        memories: z.array(MemoryOut),
+        nextCursor: z.string().optional(),
+        namespace: z.string(),
+        hint: z.string().optional(),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       run: async (input) => {
         const page = await store.list(input);
+        const namespace = active(store, input.namespace);
+        const hint =
+          page.memories.length === 0 && !input.cursor ? await namespaceHint(store, namespace) : undefined;
         return {
           memories: page.memories.map(memoryOut),
           ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          namespace,
+          ...(hint ? { hint } : {}),
         };
       },
     }),

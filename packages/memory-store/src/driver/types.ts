@@ -73,11 +73,15 @@ export interface StorageDriver {
   prune(policy: PrunePolicy, now: number): MaybePromise<string[]>;
   /** Stored vectors of `model`, in batches. */
   iterateVectors(model: string, batchSize: number): Iterable<StoredVector[]> | AsyncIterable<StoredVector[]>;
-  /** Memories without a vector for `model` (pending, or embedded by another model), oldest first. */
+  /**
+   * Memories without a vector for `model` (pending, or embedded by another model), by id; with
+   * `pendingOnly`, only those with no vector at all.
+   */
   missingEmbeddings(
     model: string,
     limit: number,
     afterId?: string,
+    options?: { pendingOnly?: boolean },
   ): MaybePromise<Array<{ id: string; namespace: string; content: string; contentHash: string }>>;
   /** Stores vectors atomically (each row's content hash must still match, so a concurrent edit wins). */
   setEmbeddings(
@@ -220,6 +224,11 @@ export interface EntityRow {
   name: string;
   entityType: string;
   observations: string[];
+  /**
+   * When each observation was added, parallel to `observations` (reads `asOf` a time leave out later
+   * ones). A driver that does not track it omits it; `updatedAt` then stands for every observation.
+   */
+  observedAt?: number[];
   createdAt: number;
   updatedAt: number;
 }
@@ -252,7 +261,11 @@ export interface GraphDriver {
     entities: ReadonlyArray<{ name: string; entityType: string; observations: string[] }>,
     now: number,
   ): MaybePromise<EntityRow[]>;
-  getEntities(namespace: string, names: readonly string[]): MaybePromise<EntityRow[]>;
+  /**
+   * The named entities, by name. With `asOf`, only those that existed then: created by then, or an end of
+   * a relation valid then.
+   */
+  getEntities(namespace: string, names: readonly string[], asOf?: number): MaybePromise<EntityRow[]>;
   /** Appends observations not already present; returns what was added per entity. NOT_FOUND if an entity is missing. */
   addObservations(
     namespace: string,
@@ -284,7 +297,7 @@ export interface GraphDriver {
   /** Declares a predicate single-valued (or not). */
   setPredicate(namespace: string, predicate: string, singleValued: boolean): MaybePromise<void>;
   singleValuedPredicates(namespace: string): MaybePromise<string[]>;
-  /** A page of entities by name, and the relations among the page's entities and others (current as of `asOf`). */
+  /** A page of entities by name, and the relations among the page's entities and others (current, or valid at `asOf`, with only the entities that existed then). */
   readGraph(
     namespace: string,
     page: { limit: number; cursor?: string | undefined },
@@ -353,6 +366,8 @@ export type ExportRecord =
       name: string;
       entityType: string;
       observations: string[];
+      /** When each observation was added (absent in files written before schema version 3). */
+      observedAt?: number[];
       createdAt: number;
       updatedAt: number;
     }

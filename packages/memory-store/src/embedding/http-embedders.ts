@@ -127,37 +127,61 @@ function createHttpEmbedder(
     persistentCache: true,
     breaker,
     async embed(texts, embedOptions) {
-      const out: Float32Array[] = [];
-      for (let start = 0; start < texts.length; start += batchSize) {
-        const batch = texts.slice(start, start + batchSize);
-        let vectors: number[][];
-        try {
-          vectors = await request(batch, embedOptions?.signal);
-        } catch (error) {
-          if (MemoryStoreError.isInstance(error)) throw error;
-          throw new MemoryStoreError(
-            'EMBEDDING_FAILED',
-            `Embedding with ${spec.id} failed: ${(error as Error).message}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        for (const values of vectors) {
-          if (dimensions === 0) dimensions = values.length;
-          if (values.length !== dimensions) {
-            throw new MemoryStoreError(
-              'EMBEDDING_FAILED',
-              `${spec.id} returned a ${values.length}-dimensional vector, expected ${dimensions}`,
-            );
-          }
-          out.push(Float32Array.from(values));
-        }
+      // The retry policy waits between attempts on unref'd timers, so while it waits nothing else may hold
+      // the event loop: a command awaiting an embedding from a server that refuses connections exited
+      // mid-wait, silently, with status 0 (`mimo doctor` printed nothing). A call in flight holds it.
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      try {
+        return await embedAll(texts, embedOptions?.signal);
+      } finally {
+        clearInterval(keepAlive);
       }
-      return out;
     },
   };
+
+  async function embedAll(
+    texts: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const batch = texts.slice(start, start + batchSize);
+      let vectors: number[][];
+      try {
+        vectors = await request(batch, signal);
+      } catch (error) {
+        if (MemoryStoreError.isInstance(error)) throw error;
+        throw new MemoryStoreError(
+          'EMBEDDING_FAILED',
+          `Embedding with ${spec.id} failed: ${describeFailure(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      for (const values of vectors) {
+        if (dimensions === 0) dimensions = values.length;
+        if (values.length !== dimensions) {
+          throw new MemoryStoreError(
+            'EMBEDDING_FAILED',
+            `${spec.id} returned a ${values.length}-dimensional vector, expected ${dimensions}`,
+          );
+        }
+        out.push(Float32Array.from(values));
+      }
+    }
+    return out;
+  }
   return embedder;
+}
+
+/** An error's message with its cause's (fetch says only "fetch failed"; the cause says ECONNREFUSED …). */
+function describeFailure(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
+  return typeof cause === 'string' && cause.length > 0 && !message.includes(cause)
+    ? `${message} (${cause})`
+    : message;
 }
 
 function expectArray(value: unknown, what: string): unknown[] {

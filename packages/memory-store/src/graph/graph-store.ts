@@ -9,6 +9,8 @@ import { parseKeywordQuery } from '../search/keyword-query.js';
 
 /** An entity: a named node with a type and observations (the official memory server's model). */
 export interface Entity {
+  /** The namespace it lives in. */
+  namespace: string;
   name: string;
   entityType: string;
   observations: string[];
@@ -18,6 +20,8 @@ export interface Entity {
 
 /** A relation as a bi-temporal triple. `validTo` null means current. */
 export interface Relation {
+  /** The namespace it lives in. */
+  namespace: string;
   subject: string;
   predicate: string;
   object: string;
@@ -67,9 +71,27 @@ const TraversalSchema = z.strictObject({
   /** @default 'both' */
   direction: z.enum(['out', 'in', 'both']).default('both'),
   predicates: z.array(z.string().min(1)).max(64).optional(),
-  /** Only relations valid at this time (current ones when omitted). */
+  /**
+   * Read the graph as it was at this time: relations valid then (`validFrom` ≤ asOf < `validTo`), entities
+   * that existed then (created by then, or an end of such a relation), each with only the observations it
+   * had then. Current relations when omitted.
+   */
   asOf: TimeInput.optional(),
 });
+
+function notFound(names: readonly string[], asOf: number | undefined): MemoryStoreError {
+  const subject =
+    names.length === 1
+      ? `Entity with name ${JSON.stringify(names[0])}`
+      : `Entities ${names.map((name) => JSON.stringify(name)).join(', ')}`;
+  return new MemoryStoreError(
+    'NOT_FOUND',
+    asOf === undefined
+      ? `${subject} not found`
+      : `${subject} did not exist at ${new Date(asOf).toISOString()}`,
+    { data: { names, ...(asOf === undefined ? {} : { asOf }) } },
+  );
+}
 
 interface GraphContext {
   driver: StorageDriver;
@@ -79,11 +101,16 @@ interface GraphContext {
   assertOpen(): void;
 }
 
-function toEntity(row: EntityRow): Entity {
+/** An entity as the caller sees it; `asOf` leaves out observations added after that time. */
+function toEntity(row: EntityRow, asOf?: number): Entity {
   return {
+    namespace: row.namespace,
     name: row.name,
     entityType: row.entityType,
-    observations: row.observations,
+    observations:
+      asOf === undefined
+        ? row.observations
+        : row.observations.filter((_observation, i) => (row.observedAt?.[i] ?? row.updatedAt) <= asOf),
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -91,6 +118,7 @@ function toEntity(row: EntityRow): Entity {
 
 function toRelation(row: RelationRow): Relation {
   return {
+    namespace: row.namespace,
     subject: row.subject,
     predicate: row.predicate,
     object: row.object,
@@ -136,7 +164,7 @@ export class GraphStore {
     const parsed = parseOrThrow(z.array(EntityInputSchema).max(10_000), entities, 'entities');
     const created = await this.#context.driver.graph.createEntities(namespace, parsed, Date.now());
     this.#touch(namespace);
-    return created.map(toEntity);
+    return created.map((row) => toEntity(row));
   }
 
   /**
@@ -248,7 +276,10 @@ export class GraphStore {
     await this.#context.driver.graph.setPredicate(namespace, predicate, options.singleValued);
   }
 
-  /** A page of the graph: entities by name and the relations leaving them (current, or as of `asOf`). */
+  /**
+   * A page of the graph: entities by name and the relations leaving them; with `asOf`, the graph as it was
+   * then (relations valid then, entities that existed then with the observations they had).
+   */
   async readGraph(
     options: { namespace?: string; cursor?: string; limit?: number; asOf?: Date | number | string } = {},
   ): Promise<{ entities: Entity[]; relations: Relation[]; nextCursor: string | undefined }> {
@@ -269,7 +300,7 @@ export class GraphStore {
       parsed.asOf,
     );
     return {
-      entities: page.entities.map(toEntity),
+      entities: page.entities.map((row) => toEntity(row, parsed.asOf)),
       relations: page.relations.map(toRelation),
       nextCursor: page.nextCursor,
     };
@@ -289,7 +320,7 @@ export class GraphStore {
       entities.map((entity) => entity.name),
       { between: true, asOf: undefined },
     );
-    return { entities: entities.map(toEntity), relations: relations.map(toRelation) };
+    return { entities: entities.map((row) => toEntity(row)), relations: relations.map(toRelation) };
   }
 
   async #entityIndex(namespace: string): Promise<VectorIndex> {
@@ -319,42 +350,67 @@ export class GraphStore {
   /**
    * Finds entities by hybrid search over names, types and observations (FTS5 BM25 and vectors fused by
    * reciprocal rank; the official server only does substring matching), with the relations among them.
+   * `namespace: '*'` searches every namespace (each entity and relation names its own).
    */
   async searchNodes(
     query: string,
     options: { namespace?: string; limit?: number } = {},
   ): Promise<{ entities: Entity[]; relations: Relation[] }> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespaces =
+      options.namespace === '*'
+        ? await this.#context.driver.namespaces()
+        : [this.#context.namespace(options.namespace)];
     const text = parseOrThrow(z.string().trim().min(1).max(10_000), query, 'query');
     const limit = parseOrThrow(z.int().min(1).max(1000).default(10), options.limit, 'limit');
-    const keyword = await this.#context.driver.graph.searchEntities(namespace, parseKeywordQuery(text), 50);
-    let vector: string[] = [];
-    const index = await this.#entityIndex(namespace);
-    if (index.size > 0) {
-      const [queryVector] = await this.#context.embed([text]);
-      vector = index.search(queryVector as Float32Array, { k: 50, minScore: 0.05 }).map((hit) => hit.id);
+    let queryVector: Promise<Float32Array> | undefined;
+    const embedQuery = () => {
+      queryVector ??= this.#context.embed([text]).then(([vector]) => vector as Float32Array);
+      return queryVector;
+    };
+    const found: Array<{ namespace: string; name: string; rrf: number }> = [];
+    for (const namespace of namespaces) {
+      const keyword = await this.#context.driver.graph.searchEntities(namespace, parseKeywordQuery(text), 50);
+      let vector: string[] = [];
+      const index = await this.#entityIndex(namespace);
+      if (index.size > 0) {
+        vector = index.search(await embedQuery(), { k: 50, minScore: 0.05 }).map((hit) => hit.id);
+      }
+      for (const [name, { rrf }] of reciprocalRankFusion([keyword.map((k) => k.name), vector]))
+        found.push({ namespace, name, rrf });
     }
-    const fused = [...reciprocalRankFusion([keyword.map((k) => k.name), vector]).entries()]
-      .sort((a, b) => b[1].rrf - a[1].rrf || (a[0] < b[0] ? -1 : 1))
-      .slice(0, limit)
-      .map(([name]) => name);
-    const rows = await this.#context.driver.graph.getEntities(namespace, fused);
-    const byName = new Map(rows.map((row) => [row.name, row]));
-    const ordered = fused.flatMap((name) => {
-      const row = byName.get(name);
-      return row ? [row] : [];
-    });
-    const relations = await this.#context.driver.graph.relationsOf(namespace, fused, {
-      between: true,
-      asOf: undefined,
-    });
-    return { entities: ordered.map(toEntity), relations: relations.map(toRelation) };
+    const top = found
+      .sort(
+        (a, b) =>
+          b.rrf - a.rrf || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.namespace < b.namespace ? -1 : 1),
+      )
+      .slice(0, limit);
+    const entities: Entity[] = [];
+    const relations: Relation[] = [];
+    for (const namespace of namespaces) {
+      const names = top.filter((hit) => hit.namespace === namespace).map((hit) => hit.name);
+      if (names.length === 0) continue;
+      const rows = await this.#context.driver.graph.getEntities(namespace, names);
+      const between = await this.#context.driver.graph.relationsOf(namespace, names, {
+        between: true,
+        asOf: undefined,
+      });
+      entities.push(...rows.map((row) => toEntity(row)));
+      relations.push(...between.map(toRelation));
+    }
+    const rank = new Map(top.map((hit, i) => [`${hit.namespace}\u0000${hit.name}`, i]));
+    entities.sort(
+      (a, b) =>
+        (rank.get(`${a.namespace}\u0000${a.name}`) as number) -
+        (rank.get(`${b.namespace}\u0000${b.name}`) as number),
+    );
+    return { entities, relations };
   }
 
   /**
    * Entities within `depth` hops of `name` (breadth-first, each at its shortest distance), and the relations
-   * among all of them. Relations can be restricted by predicate, direction and validity time (`asOf`).
+   * among all of them. Relations can be restricted by predicate and direction; `asOf` reads the graph as it
+   * was at that time (`NOT_FOUND` if `name` did not exist yet).
    */
   async neighbors(
     name: string,
@@ -363,11 +419,12 @@ export class GraphStore {
     this.#context.assertOpen();
     const parsed = parseOrThrow(TraversalSchema, options, 'traversal options');
     const namespace = this.#context.namespace(parsed.namespace);
-    const [center] = await this.#context.driver.graph.getEntities(namespace, [
-      parseOrThrow(NameSchema, name, 'entity name'),
-    ]);
-    if (!center)
-      throw new MemoryStoreError('NOT_FOUND', `Entity with name ${JSON.stringify(name)} not found`);
+    const [center] = await this.#context.driver.graph.getEntities(
+      namespace,
+      [parseOrThrow(NameSchema, name, 'entity name')],
+      parsed.asOf,
+    );
+    if (!center) throw notFound([name], parsed.asOf);
     const traversal: TraversalOptions = {
       maxDepth: parsed.depth,
       direction: parsed.direction,
@@ -376,15 +433,19 @@ export class GraphStore {
     };
     const reached = await this.#context.driver.graph.neighborhood(namespace, name, traversal);
     const depthByName = new Map(reached.map((entry) => [entry.name, entry.depth]));
-    const rows = await this.#context.driver.graph.getEntities(namespace, [...depthByName.keys()]);
+    const rows = await this.#context.driver.graph.getEntities(
+      namespace,
+      [...depthByName.keys()],
+      parsed.asOf,
+    );
     const relations = await this.#context.driver.graph.relationsOf(namespace, [name, ...depthByName.keys()], {
       between: true,
       asOf: parsed.asOf,
     });
     return {
-      center: toEntity(center),
+      center: toEntity(center, parsed.asOf),
       entities: rows
-        .map((row) => ({ ...toEntity(row), depth: depthByName.get(row.name) as number }))
+        .map((row) => ({ ...toEntity(row, parsed.asOf), depth: depthByName.get(row.name) as number }))
         .sort((a, b) => a.depth - b.depth || (a.name < b.name ? -1 : 1)),
       relations: relations
         .filter((relation) => !parsed.predicates || parsed.predicates.includes(relation.predicate))
@@ -406,14 +467,9 @@ export class GraphStore {
       'path options (maxDepth is 1 … 6)',
     );
     const namespace = this.#context.namespace(parsed.namespace);
-    const ends = await this.#context.driver.graph.getEntities(namespace, [from, to]);
-    const missing = [from, to].filter((name) => !ends.some((entity) => entity.name === name));
-    if (missing.length > 0) {
-      throw new MemoryStoreError(
-        'NOT_FOUND',
-        `Unknown entities: ${missing.map((n) => JSON.stringify(n)).join(', ')}`,
-      );
-    }
+    const ends = await this.#context.driver.graph.getEntities(namespace, [from, to], parsed.asOf);
+    const missing = [...new Set([from, to])].filter((name) => !ends.some((entity) => entity.name === name));
+    if (missing.length > 0) throw notFound(missing, parsed.asOf);
     const path = await this.#context.driver.graph.shortestPath(namespace, from, to, {
       maxDepth: parsed.depth,
       direction: parsed.direction,

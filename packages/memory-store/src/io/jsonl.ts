@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ExportRecord, ImportCounts, StorageDriver } from '../driver/types.js';
@@ -27,14 +26,30 @@ export interface ImportOptions {
   embed?: boolean;
   /** Called after every batch with the number of lines read. */
   onProgress?: (lines: number) => void;
+  /**
+   * The longest line read, in UTF-8 bytes (without its newline); a longer one stops the import with
+   * `IMPORT_INVALID` before it is held in memory whole. @default DEFAULT_MAX_LINE_BYTES (8 MiB)
+   */
+  maxLineBytes?: number;
   signal?: AbortSignal;
 }
+
+/**
+ * The default longest import line: 8 MiB, room for a memory at the largest default content size with its
+ * vector many times over, while a file without newlines cannot make the importer hold it all.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 export interface ImportResult extends ImportCounts {
   format: 'mimo' | 'official';
   lines: number;
   /** Placeholder entities created for relations whose ends were missing (official files). */
   placeholders: number;
+  /**
+   * The namespaces the records went to, sorted: each record's own (Mimo exports), or the default namespace
+   * (official files, which have none).
+   */
+  namespaces: string[];
   /** Memories embedded after the import. */
   embedded?: number;
 }
@@ -90,6 +105,7 @@ const MimoRecordSchema = z.discriminatedUnion('type', [
     name: z.string().min(1).max(256),
     entityType: z.string().min(1).max(128),
     observations: z.array(z.string()),
+    observedAt: z.array(Time).optional(),
     createdAt: Time,
     updatedAt: Time,
   }),
@@ -131,25 +147,64 @@ const OfficialRecordSchema = z.discriminatedUnion('type', [
 
 /**
  * Lines of the source. A synchronous iterable of strings (e.g. an array) is taken as lines, one or more per
- * item; a stream or async iterable is taken as chunks and split on newlines wherever they fall.
+ * item; a stream or async iterable is taken as chunks and split on the newline byte wherever it falls
+ * (a UTF-8 character never contains that byte, so no character is cut). A line over `maxLineBytes` is
+ * refused with `tooLong(lineNumber)` as soon as its length passes the limit: at most the limit is held.
  */
-async function* lines(source: AsyncIterable<string | Buffer> | Iterable<string>): AsyncGenerator<string> {
+async function* lines(
+  source: AsyncIterable<string | Buffer> | Iterable<string>,
+  maxLineBytes: number,
+  tooLong: (line: number) => Error,
+): AsyncGenerator<string> {
+  let count = 0;
   if (!(source instanceof Readable) && typeof (source as Iterable<string>)[Symbol.iterator] === 'function') {
     for (const item of source as Iterable<string>) {
       const text = String(item);
-      yield* (text.endsWith('\n') ? text.slice(0, -1) : text).split(/\r?\n/);
+      for (const line of (text.endsWith('\n') ? text.slice(0, -1) : text).split(/\r?\n/)) {
+        count++;
+        if (Buffer.byteLength(line, 'utf8') > maxLineBytes) throw tooLong(count);
+        yield line;
+      }
     }
     return;
   }
-  const stream =
-    source instanceof Readable ? source : Readable.from(source as AsyncIterable<string | Buffer>);
-  const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of reader) yield line;
+  // The bytes of the line read so far; one more than the limit is kept, for a `\r` before the newline.
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  const take = (piece: Buffer): string => {
+    const bytes = Buffer.concat([...pieces, piece], pending + piece.length);
+    pieces = [];
+    pending = 0;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    if (end > maxLineBytes) throw tooLong(count);
+    return bytes.toString('utf8', 0, end);
+  };
+  for await (const chunk of source as AsyncIterable<string | Buffer>) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (let newline = buffer.indexOf(0x0a); newline !== -1; newline = buffer.indexOf(0x0a, start)) {
+      count++;
+      if (pending + newline - start > maxLineBytes + 1) throw tooLong(count);
+      yield take(buffer.subarray(start, newline));
+      start = newline + 1;
+    }
+    if (start < buffer.length) {
+      pending += buffer.length - start;
+      if (pending > maxLineBytes + 1) throw tooLong(count + 1);
+      pieces.push(buffer.subarray(start));
+    }
+  }
+  if (pending > 0) {
+    count++;
+    yield take(Buffer.alloc(0));
+  }
 }
 
 /**
- * Imports JSONL records in atomic batches. Each line is validated; a bad one stops the import with
- * `IMPORT_INVALID` naming the line number and the problem (batches before it stay imported).
+ * Imports JSONL records in atomic batches. Each line is validated; a bad one (invalid, or longer than
+ * `maxLineBytes`) stops the import with `IMPORT_INVALID` naming the line number and the problem. The batches
+ * committed before it stay imported (`data.imported` counts them); the records read since the last batch,
+ * and every line after the bad one, are not written.
  */
 export async function importJsonl(
   driver: StorageDriver,
@@ -157,6 +212,13 @@ export async function importJsonl(
   options: ImportOptions & { defaultNamespace: string },
 ): Promise<ImportResult> {
   const batchSize = options.batchSize ?? 500;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new MemoryStoreError(
+      'INVALID_ARGUMENT',
+      `maxLineBytes must be a positive integer, got ${String(options.maxLineBytes)}`,
+    );
+  }
   const onConflict = options.onConflict ?? 'skip';
   let format: 'mimo' | 'official' | undefined =
     options.format === 'auto' || options.format === undefined ? undefined : options.format;
@@ -169,7 +231,9 @@ export async function importJsonl(
     predicates: 0,
     skipped: 0,
     placeholders: 0,
+    namespaces: [],
   };
+  const namespaces = new Set<string>();
   let batch: ExportRecord[] = [];
   const now = Date.now();
   const knownEntities = new Set<string>();
@@ -203,6 +267,8 @@ export async function importJsonl(
       batch = [...placeholders, ...batch];
     }
     const counts = await driver.importRecords(batch, onConflict);
+    for (const record of batch) if (record.type !== 'header') namespaces.add(record.namespace);
+    result.namespaces = [...namespaces].sort();
     result.memories += counts.memories;
     result.entities += counts.entities;
     result.relations += counts.relations;
@@ -212,7 +278,17 @@ export async function importJsonl(
     options.onProgress?.(result.lines);
   };
 
-  for await (const line of lines(source)) {
+  // What an error reports as imported: the batches committed before the bad line, which stay.
+  const invalid = (line: number, problem: string, data: Record<string, unknown> = {}) =>
+    new MemoryStoreError('IMPORT_INVALID', `Line ${line} ${problem}`, {
+      data: { line, ...data, imported: { ...result } },
+    });
+  const tooLong = (line: number) =>
+    invalid(line, `is longer than the limit of ${maxLineBytes} bytes (maxLineBytes)`, {
+      limit: maxLineBytes,
+    });
+
+  for await (const line of lines(source, maxLineBytes, tooLong)) {
     result.lines++;
     if (options.signal?.aborted)
       throw new MemoryStoreError('ABORTED', 'import aborted', { cause: options.signal.reason });
@@ -221,13 +297,7 @@ export async function importJsonl(
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new MemoryStoreError(
-        'IMPORT_INVALID',
-        `Line ${result.lines} is not valid JSON: ${(error as Error).message}`,
-        {
-          data: { line: result.lines, imported: { ...result } },
-        },
-      );
+      throw invalid(result.lines, `is not valid JSON: ${(error as Error).message}`);
     }
     if (format === undefined) {
       format = (value as { type?: unknown })?.type === 'header' ? 'mimo' : 'official';
@@ -235,24 +305,16 @@ export async function importJsonl(
     }
     if (format === 'mimo') {
       const parsed = MimoRecordSchema.safeParse(value);
-      if (!parsed.success) {
-        throw new MemoryStoreError(
-          'IMPORT_INVALID',
-          `Line ${result.lines} is not a valid Mimo record: ${describeIssues(parsed.error)}`,
-          {
-            data: { line: result.lines, imported: { ...result } },
-          },
-        );
-      }
+      if (!parsed.success)
+        throw invalid(result.lines, `is not a valid Mimo record: ${describeIssues(parsed.error)}`);
       if (parsed.data.type === 'entity') knownEntities.add(parsed.data.name);
       batch.push(parsed.data as ExportRecord);
     } else {
       const parsed = OfficialRecordSchema.safeParse(value);
       if (!parsed.success) {
-        throw new MemoryStoreError(
-          'IMPORT_INVALID',
-          `Line ${result.lines} is not a valid memory.jsonl entity or relation: ${describeIssues(parsed.error)}`,
-          { data: { line: result.lines, imported: { ...result } } },
+        throw invalid(
+          result.lines,
+          `is not a valid memory.jsonl entity or relation: ${describeIssues(parsed.error)}`,
         );
       }
       const record = parsed.data;

@@ -120,6 +120,16 @@ UPDATE memories SET content_hash = unhex(content_hash) WHERE typeof(content_hash
 CREATE UNIQUE INDEX memories_hash ON memories (namespace, content_hash);
 `;
 
+// When each observation was added (a JSON array of times parallel to `observations`), so that a graph read
+// `asOf` a time leaves out observations added after it. Older rows cannot know: their observations take the
+// entity's `updated_at`, which never shows one before it existed (some added at creation may hide until then).
+const V3 = `
+ALTER TABLE entities ADD COLUMN observed_at TEXT NOT NULL DEFAULT '[]';
+UPDATE entities SET observed_at = (
+  SELECT json_group_array(at) FROM (SELECT entities.updated_at AS at FROM json_each(entities.observations))
+);
+`;
+
 /** Mimo's migrations, in order. Never edit a released one: add a new version. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -131,6 +141,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'content hashes stored as 32 bytes (a smaller dedup index)',
     up: (db) => db.exec(V2),
+  },
+  {
+    version: 3,
+    description: 'the time each entity observation was added (graph reads as of a time)',
+    up: (db) => db.exec(V3),
   },
 ];
 

@@ -110,19 +110,31 @@ interface EntitySqlRow {
   name: string;
   entity_type: string;
   observations: string;
+  observed_at: string;
   created_at: number;
   updated_at: number;
 }
 
 function toEntity(row: EntitySqlRow): EntityRow {
+  const observations = JSON.parse(row.observations) as string[];
   return {
     namespace: row.namespace,
     name: row.name,
     entityType: row.entity_type,
-    observations: JSON.parse(row.observations) as string[],
+    observations,
+    observedAt: observationTimes({
+      observations,
+      observedAt: JSON.parse(row.observed_at) as number[],
+      updatedAt: row.updated_at,
+    }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** The times of an entity's observations, `updatedAt` for any not known. */
+function observationTimes(entity: { observations: string[]; observedAt?: number[]; updatedAt: number }) {
+  return entity.observations.map((_observation, i) => entity.observedAt?.[i] ?? entity.updatedAt);
 }
 
 interface RelationSqlRow {
@@ -230,6 +242,17 @@ function validitySql(asOf: number | undefined, alias = 'r'): string {
   return asOf === undefined
     ? `${alias}.valid_to IS NULL`
     : `${alias}.valid_from <= @asOf AND (${alias}.valid_to IS NULL OR ${alias}.valid_to > @asOf)`;
+}
+
+/**
+ * Entities that existed at `asOf`: created by then, or an end of a relation valid then (a relation recorded
+ * later with a back-dated `validFrom` vouches for both ends).
+ */
+function existedSql(asOf: number | undefined, alias = 'e'): string {
+  return asOf === undefined
+    ? '1'
+    : `(${alias}.created_at <= @asOf OR EXISTS (SELECT 1 FROM relations r WHERE r.namespace = ${alias}.namespace ` +
+        `AND (r.subject = ${alias}.name OR r.object = ${alias}.name) AND ${validitySql(asOf)}))`;
 }
 
 /**
@@ -867,12 +890,13 @@ class SqliteDriver implements StorageDriver {
     }
   }
 
-  missingEmbeddings(model: string, limit: number, afterId = '') {
+  missingEmbeddings(model: string, limit: number, afterId = '', options: { pendingOnly?: boolean } = {}) {
     return (
       this.statement(
         'SELECT id, namespace, content, lower(hex(content_hash)) AS content_hash FROM memories ' +
-          'WHERE (embedding_model IS NULL OR embedding_model != ?) AND id > ? ORDER BY id LIMIT ?',
-      ).all(model, afterId, limit) as Array<{
+          `WHERE ${options.pendingOnly ? 'embedding_model IS NULL' : '(embedding_model IS NULL OR embedding_model != @model)'} ` +
+          'AND id > @afterId ORDER BY id LIMIT @limit',
+      ).all({ ...(options.pendingOnly ? {} : { model }), afterId, limit }) as Array<{
         id: string;
         namespace: string;
         content: string;
@@ -1232,11 +1256,13 @@ class SqliteGraph implements GraphDriver {
       name: string;
       entityType: string;
       observations: string[];
+      observedAt?: number[];
       createdAt: number;
       updatedAt: number;
     },
     exists: boolean,
   ): void {
+    const observedAt = json(observationTimes(entity));
     if (exists) {
       const old = this.#statement('SELECT * FROM entities WHERE namespace = ? AND name = ?').get(
         entity.namespace,
@@ -1246,20 +1272,21 @@ class SqliteGraph implements GraphDriver {
         "INSERT INTO entities_fts (entities_fts, rowid, name, entity_type, observations) VALUES ('delete', ?, ?, ?, ?)",
       ).run(old.rowid, ...this.#ftsText(toEntity(old)));
       this.#statement(
-        'UPDATE entities SET entity_type = ?, observations = ?, updated_at = ? WHERE rowid = ?',
-      ).run(entity.entityType, json(entity.observations), entity.updatedAt, old.rowid);
+        'UPDATE entities SET entity_type = ?, observations = ?, observed_at = ?, updated_at = ? WHERE rowid = ?',
+      ).run(entity.entityType, json(entity.observations), observedAt, entity.updatedAt, old.rowid);
       this.#statement(
         'INSERT INTO entities_fts (rowid, name, entity_type, observations) VALUES (?, ?, ?, ?)',
       ).run(old.rowid, ...this.#ftsText(entity));
       return;
     }
     const info = this.#statement(
-      'INSERT INTO entities (namespace, name, entity_type, observations, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO entities (namespace, name, entity_type, observations, observed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(
       entity.namespace,
       entity.name,
       entity.entityType,
       json(entity.observations),
+      observedAt,
       entity.createdAt,
       entity.updatedAt,
     );
@@ -1284,6 +1311,7 @@ class SqliteGraph implements GraphDriver {
           name: entity.name,
           entityType: entity.entityType,
           observations,
+          observedAt: observations.map(() => now),
           createdAt: now,
           updatedAt: now,
         };
@@ -1294,12 +1322,12 @@ class SqliteGraph implements GraphDriver {
     });
   }
 
-  getEntities(namespace: string, names: readonly string[]): EntityRow[] {
+  getEntities(namespace: string, names: readonly string[], asOf?: number): EntityRow[] {
     if (names.length === 0) return [];
     return (
       this.#statement(
-        'SELECT * FROM entities WHERE namespace = ? AND name IN (SELECT value FROM json_each(?)) ORDER BY name',
-      ).all(namespace, json(names)) as EntitySqlRow[]
+        `SELECT * FROM entities e WHERE e.namespace = @namespace AND e.name IN (SELECT value FROM json_each(@names)) AND ${existedSql(asOf)} ORDER BY e.name`,
+      ).all({ namespace, names: json(names), ...(asOf === undefined ? {} : { asOf }) }) as EntitySqlRow[]
     ).map(toEntity);
   }
 
@@ -1327,7 +1355,12 @@ class SqliteGraph implements GraphDriver {
         const added = [...new Set(item.contents)].filter((observation) => !present.has(observation));
         if (added.length > 0) {
           this.putEntity(
-            { ...entity, observations: [...entity.observations, ...added], updatedAt: now },
+            {
+              ...entity,
+              observations: [...entity.observations, ...added],
+              observedAt: [...observationTimes(entity), ...added.map(() => now)],
+              updatedAt: now,
+            },
             true,
           );
         }
@@ -1350,9 +1383,19 @@ class SqliteGraph implements GraphDriver {
         if (!row) continue;
         const entity = toEntity(row);
         const remove = new Set(item.observations);
-        const kept = entity.observations.filter((observation) => !remove.has(observation));
-        if (kept.length !== entity.observations.length)
-          this.putEntity({ ...entity, observations: kept, updatedAt: now }, true);
+        const times = observationTimes(entity);
+        const keep = entity.observations.map((observation) => !remove.has(observation));
+        if (keep.includes(false)) {
+          this.putEntity(
+            {
+              ...entity,
+              observations: entity.observations.filter((_observation, i) => keep[i]),
+              observedAt: times.filter((_time, i) => keep[i]),
+              updatedAt: now,
+            },
+            true,
+          );
+        }
       }
     });
   }
@@ -1475,11 +1518,14 @@ class SqliteGraph implements GraphDriver {
         ).n
       : '';
     const rows = (
-      this.#statement('SELECT * FROM entities WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?').all(
+      this.#statement(
+        `SELECT * FROM entities e WHERE e.namespace = @namespace AND e.name > @after AND ${existedSql(asOf)} ORDER BY e.name LIMIT @limit`,
+      ).all({
         namespace,
         after,
-        page.limit + 1,
-      ) as EntitySqlRow[]
+        limit: page.limit + 1,
+        ...(asOf === undefined ? {} : { asOf }),
+      }) as EntitySqlRow[]
     ).map(toEntity);
     const more = rows.length > page.limit;
     if (more) rows.pop();
