@@ -119,7 +119,15 @@ export class Skill {
   readonly #service: Service | undefined;
   readonly #subscriptions: Disposable[] = [];
   #client: McpClient | undefined;
+  /** The child `#client` talks to (stdio skills). */
+  #clientChild: ManagedChild | undefined;
   #connecting: Promise<McpClient> | undefined;
+  /**
+   * The one connection attempt per child. The spawn of a restarted child and a call waiting for it both
+   * connect to it; two clients on one child would interleave on its pipes, and the loser's close would end
+   * the winner's stdin.
+   */
+  readonly #attempts = new WeakMap<ManagedChild, Promise<McpClient>>();
   #catalog: Catalog | undefined;
   #health: SkillHealth;
   #lastError: string | undefined;
@@ -182,12 +190,14 @@ export class Skill {
       this.#subscriptions.push(
         service.on('state-change', () => this.#refreshHealth()),
         service.on('stderr-line', ({ line }) => this.#events.emit('stderr-line', { skill: name, line })),
-        // A restart after a crash gets a fresh handshake and catalog at once, so the skill is ready again.
+        // A restart after a crash gets a fresh handshake and catalog at once, so the skill is ready again
+        // (shared with any call waiting for that child: one connection per child).
         service.on('spawn', ({ child, restarts }) => {
-          if (restarts > 0 && !this.#closed) void this.#connectTo(child).catch(() => {});
+          if (restarts > 0 && !this.#closed) void this.#connectChild(child).catch(() => {});
         }),
-        service.on('exit', () => {
-          this.#dropClient();
+        service.on('exit', ({ pid }) => {
+          // Only the client of the child that exited: a later child's client stays.
+          if (this.#clientChild === undefined || this.#clientChild.pid === pid) this.#dropClient();
         }),
       );
     }
@@ -385,15 +395,15 @@ export class Skill {
     this.#setHealth('starting');
     try {
       if (this.#service) {
-        const child = await this.#service.start({ signal });
+        const child = await this.#runningChild(this.#service, signal);
         try {
-          return await this.#connectTo(child, signal);
+          return await this.#connectChild(child, signal);
         } catch (error) {
           if (!(ClientError.isInstance(error) && error.data?.closedDuringProbe) || this.#legacyOnly)
             throw error;
           // The server exited on the probe: it is a legacy server. Start it afresh (not a crash) and handshake.
           this.#legacyOnly = true;
-          return await this.#connectTo(await this.#service.restart({ signal }), signal);
+          return await this.#connectChild(await this.#service.restart({ signal }), signal);
         }
       }
       return await this.#connectTo(undefined, signal);
@@ -416,6 +426,34 @@ export class Skill {
     }
   }
 
+  /**
+   * The service's live child, starting it if needed. A child whose stdout already ended is dead or dying,
+   * but the process manager reports its exit only once its whole group is gone: wait for that, then for the
+   * restart that follows (or the error that replaces it), instead of connecting to a corpse.
+   */
+  async #runningChild(service: Service, signal: AbortSignal): Promise<ManagedChild> {
+    for (;;) {
+      const child = await service.start({ signal });
+      if (!child.stdout.readableEnded && !child.stdout.destroyed) return child;
+      await raceSignal(child.exited, signal);
+    }
+  }
+
+  /** Connects to `child` once: every caller asking for the same child shares the one attempt. */
+  #connectChild(child: ManagedChild, signal?: AbortSignal): Promise<McpClient> {
+    let attempt = this.#attempts.get(child);
+    if (!attempt) {
+      const started = this.#connectTo(child, signal);
+      attempt = started;
+      this.#attempts.set(child, started);
+      // A failed attempt may be tried again (e.g. after a timeout) while the child lives.
+      started.catch(() => {
+        if (this.#attempts.get(child) === started) this.#attempts.delete(child);
+      });
+    }
+    return signal ? raceSignal(attempt, signal) : attempt;
+  }
+
   /** Handshake and catalog over a fresh client: for a new child, or the HTTP endpoint. */
   async #connectTo(child: ManagedChild | undefined, signal?: AbortSignal): Promise<McpClient> {
     const generation = ++this.#generation;
@@ -426,8 +464,9 @@ export class Skill {
       requestTimeoutMs: this.config.timeoutMs ?? this.#defaults.timeoutMs,
       connectTimeoutMs: this.config.connectTimeoutMs ?? this.#defaults.connectTimeoutMs,
     });
+    // The process manager stops the child (stdin first); a client's close must never end its stdin.
     const transport = child
-      ? createStdioTransport(child)
+      ? createStdioTransport(child, { endStdinOnClose: false })
       : createHttpTransport({
           url: (this.config as { url: string }).url,
           ...((this.config as { headers?: Record<string, string> }).headers
@@ -442,6 +481,7 @@ export class Skill {
         throw new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} was restarted while connecting`);
       }
       this.#client = client;
+      this.#clientChild = child;
       this.#catalog = catalog;
       this.#lastError = undefined;
       client.on('tools-changed', () => void this.#relist(client, generation));
@@ -486,6 +526,7 @@ export class Skill {
   #dropClient(refresh = true): void {
     const client = this.#client;
     this.#client = undefined;
+    this.#clientChild = undefined;
     if (client) void client.close().catch(() => {});
     if (refresh) this.#refreshHealth();
   }
