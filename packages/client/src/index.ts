@@ -27,6 +27,7 @@ export {
   type ValidateSkillConfigOptions,
   validateSkillConfig,
 } from './gateway/skill-spec.js';
+export { watchConfigFile } from './gateway/watch.js';
 export {
   type CallOptions,
   McpClient,

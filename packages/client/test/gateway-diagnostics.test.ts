@@ -85,6 +85,7 @@ describe('gateway diagnostics of a failing skill', () => {
       });
       await g.start();
       const status = g.skills()[0];
+      expect(status?.health).toBe('stopped');
       expect(status?.lastError).toMatch(reason);
       expect(status?.lastError).toMatch(/the process exited with code 1/);
       expect(status?.stderrTail.length).toBeLessThanOrEqual(10);
@@ -105,7 +106,7 @@ describe('gateway diagnostics of a failing skill', () => {
       },
     });
     await g.start();
-    await waitFor(() => g.skills()[0]?.health === 'crash-loop', { timeoutMs: 10_000 });
+    expect(await waitFor(() => g.skills()[0]?.health === 'crash-loop', { timeoutMs: 10_000 })).toBeTruthy();
     expect(g.skills()[0]?.lastError).toMatch(/stderr: Error: config file \/etc\/skill\.toml not found/);
   });
 });

@@ -54,19 +54,21 @@ describe('gateway recovery after a crash', () => {
         await delay(10);
       }
     })();
-    await waitFor(() => settled >= 10, { timeoutMs: 10_000 });
+    expect(await waitFor(() => settled >= 10, { timeoutMs: 10_000 })).toBeTruthy();
     process.kill(first, 'SIGKILL');
-    await waitFor(
-      () => {
-        const status = g.skills()[0];
-        return status?.health === 'ready' && status.pid !== undefined && status.pid !== first;
-      },
-      { timeoutMs: 20_000 },
-    );
+    expect(
+      await waitFor(
+        () => {
+          const status = g.skills()[0];
+          return status?.health === 'ready' && status.pid !== undefined && status.pid !== first;
+        },
+        { timeoutMs: 20_000 },
+      ),
+    ).toBeTruthy();
     const second = g.skills()[0]?.pid as number;
     // Calls keep arriving after the restart too.
     const after = settled;
-    await waitFor(() => settled >= after + 30, { timeoutMs: 20_000 });
+    expect(await waitFor(() => settled >= after + 30, { timeoutMs: 20_000 })).toBeTruthy();
     running = false;
     await caller;
     const results = await Promise.all(calls);
@@ -97,7 +99,7 @@ describe('gateway recovery after a crash', () => {
     await g.start();
     // One crash first: from then on every spawn reports restarts > 0.
     await g.callTool('raw__crash').catch(() => {});
-    await waitFor(() => g.skills()[0]?.health === 'ready', { timeoutMs: 10_000 });
+    expect(await waitFor(() => g.skills()[0]?.health === 'ready', { timeoutMs: 10_000 })).toBeTruthy();
     for (let round = 0; round < 3; round++) {
       await g.restartSkill('raw');
       const pid = g.skills()[0]?.pid as number;

@@ -1,5 +1,3 @@
-import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import {
   createProcessManager,
   type ProcessManager,
@@ -28,6 +26,7 @@ import {
 } from './config.js';
 import { exposedPrefixes, exposedUri, NameRegistry, resolveUri } from './names.js';
 import { Skill, type SkillDefaults, type SkillEvents, type SkillHealth, type SkillStatus } from './skill.js';
+import { watchConfigFile } from './watch.js';
 
 export interface SkillGatewayOptions {
   /** The configuration (the `mcpServers` shape), or the path of a JSON file holding it. */
@@ -156,8 +155,7 @@ class Gateway implements SkillGateway {
   #exposedResources: Resource[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #reloading = false;
-  #watcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #watcher: { close(): void } | undefined;
   #closed = false;
   readonly #cache: CatalogCache | undefined;
   /** Why the cache file was ignored, reported at `start()` (nobody listens before). */
@@ -399,7 +397,6 @@ class Gateway implements SkillGateway {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
-    clearTimeout(this.#debounce);
     await Promise.all([...this.#skills.keys()].map((name) => this.#remove(name)));
     if (this.#ownsManager) await this.#manager.close();
     await this.#persist();
@@ -495,25 +492,13 @@ class Gateway implements SkillGateway {
   }
 
   #watch(path: string): void {
-    try {
-      // The directory, not the file: editors often replace the file (a new inode) instead of writing it.
-      const file = basename(path);
-      this.#watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
-        if (changed !== null && changed !== file) return;
-        clearTimeout(this.#debounce);
-        // Editors write in several steps; one reload after the burst.
-        this.#debounce = setTimeout(() => {
-          this.reload().catch((error: unknown) => {
-            if (ClientError.isInstance(error) && error.code === 'INVALID_CONFIG') {
-              this.#events.emit('config-invalid', { error });
-            }
-          });
-        }, 150);
-        this.#debounce.unref();
+    this.#watcher = watchConfigFile(path, () => {
+      this.reload().catch((error: unknown) => {
+        if (ClientError.isInstance(error) && error.code === 'INVALID_CONFIG') {
+          this.#events.emit('config-invalid', { error });
+        }
       });
-    } catch {
-      // Watching is a convenience; reload() still works.
-    }
+    });
   }
 
   #skill(name: string): Skill {

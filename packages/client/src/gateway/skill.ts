@@ -290,6 +290,8 @@ export class Skill {
     if (client?.connected && this.#catalog) return client;
     this.#connecting ??= this.#connect().finally(() => {
       this.#connecting = undefined;
+      // `starting` lasted as long as the attempt: say what it ended in.
+      this.#refreshHealth();
     });
     return signal ? raceSignal(this.#connecting, signal) : this.#connecting;
   }
