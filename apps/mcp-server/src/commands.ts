@@ -113,6 +113,13 @@ export async function doctorCommand(config: MimoConfig, logger: Logger): Promise
       add('embedder', false, (error as Error).message);
     }
     await mimo.gateway.start();
+    // Lazy skills listed from the catalog cache were not started: the doctor starts them to see them run.
+    await Promise.all(
+      mimo.gateway
+        .skills()
+        .filter((skill) => skill.health === 'stopped' && !skill.lastError)
+        .map((skill) => mimo?.gateway.restartSkill(skill.name).catch(() => {})),
+    );
     for (const skill of mimo.gateway.skills()) {
       const ok = skill.health === 'ready' || skill.health === 'stopped' || skill.health === 'disabled';
       add(

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { waitFor } from '@mimo-mcp/internal-testing/processes';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -74,6 +76,24 @@ describe('mimo diagnostics of failing skills', () => {
     expect(doctor.status).toBe(1);
     expect(doctor.stdout).toMatch(/^FAIL\s+skill broken\s+.*Cannot find module '.*missing-script\.js'/m);
     expect(doctor.stdout).toMatch(/^FAIL\s+skill token\s+.*GITHUB_PERSONAL_ACCESS_TOKEN is not set/m);
+  }, 60_000);
+
+  it('should make doctor start every skill, even one listed from the catalog cache', async () => {
+    const box = sandbox();
+    const script = join(box.dir, 'skill.mjs');
+    writeFileSync(script, `await import(${JSON.stringify(pathToFileURL(EVERYTHING).href)});\n`);
+    writeFileSync(
+      box.configPath,
+      JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [script, 'stdio'] } } }),
+    );
+    const doctor = () =>
+      spawnSync(process.execPath, [CLI, 'doctor'], { env: box.env, encoding: 'utf8', timeout: 60_000 });
+    expect(doctor().stdout).toMatch(/^ok\s+skill everything/m);
+    // Its catalog is cached now; the skill breaks without a change to its entry.
+    rmSync(script);
+    const broken = doctor();
+    expect(broken.stdout).toMatch(/^FAIL\s+skill everything\s+.*Cannot find module '.*skill\.mjs'/m);
+    expect(broken.status).toBe(1);
   }, 60_000);
 
   it('should log a skill’s stdout garbage at warn, rate-limited with the count, and keep serving it (bug: a feedback loop)', async () => {

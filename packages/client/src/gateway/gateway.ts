@@ -408,7 +408,11 @@ class Gateway implements SkillGateway {
 
   #add(name: string, config: SkillConfig): Skill {
     const skill = new Skill(name, config, this.#defaults, this.#manager);
-    const cached = config.disabled ? undefined : this.#cache?.get(name, config);
+    // A skill that cannot run lists nothing, whatever an earlier run discovered.
+    const cached =
+      skill.health === 'disabled' || skill.health === 'misconfigured'
+        ? undefined
+        : this.#cache?.get(name, config);
     if (cached) skill.useCachedCatalog(cached);
     const subscriptions = [
       skill.on('health-change', (event) => this.#events.emit('skill-health', event)),
