@@ -1,18 +1,20 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ClientError, createSkillGateway, type SkillGateway } from '@mimo-mcp/client';
+import { ClientError, createSkillGateway, type SkillGateway, watchConfigFile } from '@mimo-mcp/client';
 import {
   createLocalEmbedder,
   createOllamaEmbedder,
   createOpenAiEmbedder,
   type Embedder,
   type MemoryStore,
+  MemoryStoreError,
   openMemoryStore,
 } from '@mimo-mcp/memory-store';
 import { createProcessManager, type ProcessManager } from '@mimo-mcp/process-manager';
 import {
   type CallToolResult,
   JsonRpcError,
+  JsonRpcErrorCode,
   McpServer,
   MimoErrorCode,
   type Resource,
@@ -24,7 +26,7 @@ import { createResourceMonitor, type ResourceMonitor } from '@mimo-mcp/resource-
 import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { MimoConfig } from './config.js';
+import { loadConfig, type MimoConfig } from './config.js';
 import { type AppTool, defineTool } from './tools/define.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
@@ -75,6 +77,28 @@ export function createEmbedder(config: MimoConfig): Embedder {
   return createLocalEmbedder(embedder.dimensions ? { dimensions: embedder.dimensions } : {});
 }
 
+/**
+ * A gateway failure as the JSON-RPC error a client should see: a name or URI nothing answers to is the
+ * client's mistake (`notFound`), as is an invalid parameter a skill refused; the rest stays internal.
+ */
+function gatewayWireError(error: unknown, notFound: number, data?: Record<string, unknown>): unknown {
+  if (!ClientError.isInstance(error)) return error;
+  if (error.code === 'UNKNOWN_NAME') return new JsonRpcError(notFound, error.message, data);
+  if (error.code === 'INVALID_ARGUMENT')
+    return new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, error.message);
+  if (
+    error.code === 'REMOTE_ERROR' &&
+    (error.remoteCode === JsonRpcErrorCode.INVALID_PARAMS ||
+      error.remoteCode === JsonRpcErrorCode.RESOURCE_NOT_FOUND)
+  ) {
+    return new JsonRpcError(error.remoteCode, error.message, error.data?.remote ?? data);
+  }
+  return error;
+}
+
+/** How long a skill gets, after its stdin closed, before SIGTERM, and after SIGTERM before SIGKILL. */
+const SKILL_STOP = { stdinGraceMs: 500, termGraceMs: 1000 };
+
 function fileBytes(path: string): number {
   try {
     return statSync(path).size;
@@ -97,6 +121,9 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   });
   const manager = createProcessManager({
     stateDir: join(config.dataDir, 'run'),
+    // MCP clients give a server about 2 s after closing its stdin before they send SIGTERM: every skill
+    // must be gone well within that (they stop in parallel).
+    stop: SKILL_STOP,
     ...(config.gateway.maxProcesses ? { maxProcesses: config.gateway.maxProcesses } : {}),
     ...(config.gateway.allowedCommands ? { allowedCommands: config.gateway.allowedCommands } : {}),
   });
@@ -106,6 +133,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       config: { mcpServers: config.mcpServers },
       processManager: manager,
       clientInfo: { name: 'mimo', version: VERSION },
+      catalogCache: { path: join(config.dataDir, 'skills-catalog.json') },
       defaults: {
         ...(config.gateway.timeoutMs ? { timeoutMs: config.gateway.timeoutMs } : {}),
         ...(config.gateway.connectTimeoutMs ? { connectTimeoutMs: config.gateway.connectTimeoutMs } : {}),
@@ -156,10 +184,40 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   monitor.on('alert-resolved', (alert) => logger.info({ alert }, 'resource alert resolved'));
   monitor.start();
 
-  gateway.on('skill-health', ({ skill, from, to }) =>
-    logger.info({ skill, from, to }, 'skill health changed'),
-  );
+  // Entries that cannot be run are skills in their own state from the start (no change to announce).
+  const warnMisconfigured = (names: readonly string[]) => {
+    for (const skill of gateway.skills()) {
+      if (names.includes(skill.name) && skill.health === 'misconfigured')
+        logger.warn(
+          { skill: skill.name, lastError: skill.lastError },
+          'skill cannot be started as configured',
+        );
+    }
+  };
+  warnMisconfigured(Object.keys(config.mcpServers));
+  gateway.on('skill-health', ({ skill, from, to }) => {
+    const lastError = gateway.skills().find((status) => status.name === skill)?.lastError;
+    // A start that failed, or a state that needs someone to look: at warn, with what the skill said.
+    const unwell =
+      to === 'crash-loop' ||
+      to === 'misconfigured' ||
+      to === 'circuit-open' ||
+      (from === 'starting' && to === 'stopped' && lastError !== undefined);
+    logger[unwell ? 'warn' : 'info'](
+      { skill, from, to, ...(lastError ? { lastError } : {}) },
+      'skill health changed',
+    );
+  });
   gateway.on('skill-stderr', ({ skill, line }) => logger.debug({ skill, line }, 'skill stderr'));
+  gateway.on('skill-output-invalid', ({ skill, count, total, sample }) =>
+    logger.warn(
+      { skill, count, total, sample },
+      'skill wrote lines to stdout that are not protocol messages (ignored; they belong on stderr)',
+    ),
+  );
+  gateway.on('catalog-cache-error', ({ path, error }) =>
+    logger.warn({ path, err: error }, 'skill catalog cache unusable; lazy skills are discovered again'),
+  );
   gateway.on('config-invalid', ({ error }) => logger.error({ err: error }, 'skill configuration invalid'));
   manager.on('crash-loop', ({ id, crashes, stderrTail }) =>
     logger.error(
@@ -294,15 +352,18 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   ): Promise<CallToolResult> => {
     const tool = own.get(name);
     if (tool) return tool.call(args, scope);
-    if (!gateway.resolveTool(name)) throw new JsonRpcError(-32602, `Unknown tool: ${name}`);
     const started = Date.now();
     let result: CallToolResult;
     try {
+      // A skill still starting is waited for (within the call's timeout) before a name is judged unknown.
       result = await gateway.callTool(name, args, {
         signal: scope.signal,
         onProgress: (progress) => void scope.sendProgress(progress),
       });
     } catch (error) {
+      if (ClientError.isInstance(error) && error.code === 'UNKNOWN_NAME') {
+        throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, `Unknown tool: ${name}`);
+      }
       const message = ClientError.isInstance(error) ? error.message : String(error);
       result = { content: [{ type: 'text', text: message }], isError: true };
     }
@@ -389,14 +450,15 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
           'Mimo is shutting down; try again after it restarts',
         );
       const started = performance.now();
-      const skill = own.has(name) ? 'mimo' : gateway.resolveTool(name)?.skill;
-      // Unknown names are not labels: a client could otherwise grow the series without bound.
-      const tool = skill ? name : '(unknown)';
-      const observe = (outcome: string) =>
+      const observe = (outcome: string) => {
+        // Resolved after the call: a lazy skill's names may be known only once it started.
+        const skill = own.has(name) ? 'mimo' : gateway.resolveTool(name)?.skill;
+        // Unknown names are not labels: a client could otherwise grow the series without bound.
         toolCallSeconds.observe(
-          { tool, skill: skill ?? '(unknown)', outcome },
+          { tool: skill ? name : '(unknown)', skill: skill ?? '(unknown)', outcome },
           (performance.now() - started) / 1000,
         );
+      };
       return callTool(name, args, scope).then(
         (result) => {
           observe(result.isError ? 'tool-error' : 'ok');
@@ -434,7 +496,14 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
         }
         if (uri === 'mimo://graph' || uri.startsWith('mimo://graph?')) {
           const cursor = new URL(uri).searchParams.get('cursor') ?? undefined;
-          const page = await store.graph.readGraph({ ...(cursor ? { cursor } : {}), limit: 100 });
+          const page = await store.graph
+            .readGraph({ ...(cursor ? { cursor } : {}), limit: 100 })
+            .catch((error: unknown) => {
+              // A cursor that is not one of ours is the client's mistake, not an internal error.
+              if (MemoryStoreError.isInstance(error) && error.code === 'INVALID_ARGUMENT')
+                throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, error.message, { uri });
+              throw error;
+            });
           const next = page.nextCursor
             ? `mimo://graph?cursor=${encodeURIComponent(page.nextCursor)}`
             : undefined;
@@ -448,13 +517,20 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
             ],
           };
         }
-        if (uri.startsWith('mimo-skill://')) return gateway.readResource(uri, { signal: scope.signal });
-        throw new JsonRpcError(-32002, `Resource not found: ${uri}`, { uri });
+        if (uri.startsWith('mimo-skill://')) {
+          return gateway.readResource(uri, { signal: scope.signal }).catch((error: unknown) => {
+            throw gatewayWireError(error, JsonRpcErrorCode.RESOURCE_NOT_FOUND, { uri });
+          });
+        }
+        throw new JsonRpcError(JsonRpcErrorCode.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
       },
     },
     prompts: {
       list: () => gateway.listPrompts(),
-      get: (name, args, scope) => gateway.getPrompt(name, args, { signal: scope.signal }),
+      get: (name, args, scope) =>
+        gateway.getPrompt(name, args, { signal: scope.signal }).catch((error: unknown) => {
+          throw gatewayWireError(error, JsonRpcErrorCode.INVALID_PARAMS);
+        }),
     },
     endpoint: { maxConcurrentRequests: 256 },
   });
@@ -471,6 +547,32 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     void server.notifyListChanged('resources');
   });
 
+  // Hot reload of the skills: an edit of the file's mcpServers adds, removes or restarts only the skills it
+  // changes. The rest of the file is read at start only.
+  const configPath = config.configPath;
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadSkills = async () => {
+    let next: MimoConfig;
+    try {
+      next = loadConfig({ config: configPath });
+    } catch (error) {
+      logger.error({ err: error }, 'configuration file invalid after an edit; the skills stay as they were');
+      return;
+    }
+    try {
+      const result = await gateway.reload({ mcpServers: next.mcpServers });
+      logger.info(result, 'skills reloaded from the configuration file');
+      warnMisconfigured([...result.added, ...result.restarted]);
+    } catch (error) {
+      logger.error({ err: error }, 'reloading the skills failed; they stay as they were');
+    }
+  };
+  const watcher = configPath
+    ? watchConfigFile(configPath, () => {
+        reloading = reloading.then(reloadSkills);
+      })
+    : undefined;
+
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -485,6 +587,8 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     status,
     close() {
       closing ??= (async () => {
+        // A reload still running finds the gateway closed and stops there.
+        watcher?.close();
         monitor.close();
         await gateway
           .close()

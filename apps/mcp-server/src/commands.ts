@@ -270,8 +270,18 @@ export async function doctorCommand(
       ];
     });
     const started = await check('skills', async (signal) => {
+      const startAll = async () => {
+        await gateway.start();
+        // Lazy skills listed from the catalog cache were not started: the doctor starts them to see them run.
+        await Promise.all(
+          gateway
+            .skills()
+            .filter((skill) => skill.health === 'stopped' && !skill.lastError)
+            .map((skill) => gateway.restartSkill(skill.name, { signal }).catch(() => {})),
+        );
+      };
       await Promise.race([
-        gateway.start(),
+        startAll(),
         new Promise<never>((_resolve, reject) =>
           signal.addEventListener('abort', () => reject(signal.reason)),
         ),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SkillConfigSchema } from '@mimo-mcp/client';
+import { SkillConfigSchema, validateSkillConfig } from '@mimo-mcp/client';
 import { z } from 'zod';
 
 /** Where Mimo keeps its configuration and data by default, per platform. */
@@ -227,6 +227,44 @@ function issues(error: z.ZodError, source: string): string {
     .join('\n');
 }
 
+/** Most problems listed when a file is refused (all of them up to this many). */
+const MAX_PROBLEMS = 20;
+
+/**
+ * Every problem of the file, one line each: the schema's, and for each `mcpServers` entry the rules the
+ * gateway applies when it starts the skill (allow-listed command, `${NAME}` only from `passEnv`, limits),
+ * so that a bad entry stops Mimo here with its path instead of failing at start.
+ */
+function fileProblems(raw: unknown, source: string): string[] {
+  const parsed = ConfigFileSchema.safeParse(raw);
+  const file = (typeof raw === 'object' && raw !== null ? raw : {}) as {
+    mcpServers?: unknown;
+    gateway?: { allowedCommands?: unknown };
+  };
+  const servers = file.mcpServers;
+  const checkSkills = typeof servers === 'object' && servers !== null && !Array.isArray(servers);
+  const allowed = file.gateway?.allowedCommands;
+  const allowedCommands =
+    Array.isArray(allowed) && allowed.every((command) => typeof command === 'string') ? allowed : undefined;
+  const skillProblems = checkSkills
+    ? Object.entries(servers).flatMap(([name, entry]) =>
+        validateSkillConfig(name, entry, allowedCommands ? { allowedCommands } : {}).map(
+          (issue) => `${source}: mcpServers.${name}${issue.path ? `.${issue.path}` : ''}: ${issue.message}`,
+        ),
+      )
+    : [];
+  const schemaProblems = parsed.success
+    ? []
+    : parsed.error.issues
+        // The entries' own problems come from validateSkillConfig, with clearer messages than the union's.
+        .filter((issue) => !(checkSkills && issue.path[0] === 'mcpServers' && issue.path.length > 1))
+        .map((issue) => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = [...schemaProblems, ...skillProblems];
+  return problems.length > MAX_PROBLEMS
+    ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`]
+    : problems;
+}
+
 /**
  * Builds the effective configuration: defaults < config file < environment < flags. A bad file, variable
  * or flag fails with the exact path and reason.
@@ -249,9 +287,9 @@ export function loadConfig(
     } catch (error) {
       throw new ConfigError(`${configPath}: not valid JSON: ${(error as Error).message}`);
     }
-    const parsed = ConfigFileSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigError(issues(parsed.error, configPath));
-    file = parsed.data;
+    const problems = fileProblems(raw, configPath);
+    if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+    file = ConfigFileSchema.parse(raw);
   } else if (explicitPath) {
     throw new ConfigError(`${configPath}: no such file (from ${flags.config ? '--config' : 'MIMO_CONFIG'})`);
   }

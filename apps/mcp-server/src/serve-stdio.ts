@@ -8,7 +8,8 @@ import { VERSION } from './version.js';
 /**
  * Runs Mimo as an MCP server on stdin/stdout until the client closes stdin or a signal arrives. Shutdown
  * refuses new tool calls, lets calls in flight finish (up to `shutdownGraceMs`), stops every skill's process
- * group, and closes the database. A second SIGINT/SIGTERM exits at once.
+ * group, and closes the database. The SIGTERM a client sends after closing stdin only cuts the wait for
+ * calls in flight; a second SIGINT/SIGTERM after a signal exits at once.
  */
 export async function serveStdio(config: MimoConfig, logger: Logger): Promise<void> {
   const started = performance.now();
@@ -35,9 +36,9 @@ export async function serveStdio(config: MimoConfig, logger: Logger): Promise<vo
   // with list_changed as they appear.
   void mimo.gateway.start().catch((error: unknown) => logger.error({ err: error }, 'starting skills failed'));
 
-  const { trigger, done } = onShutdown(logger, async () => {
+  const { trigger, done } = onShutdown(logger, async (_reason, hurry) => {
     mimo.stopAccepting();
-    await drain(() => session.endpoint.inFlightRequestCount, config.shutdownGraceMs, logger);
+    await drain(() => session.endpoint.inFlightRequestCount, config.shutdownGraceMs, logger, hurry);
     await session.close().catch(() => {});
     await mimo.close();
   });

@@ -2,14 +2,19 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 
 /**
- * Runs `shutdown` once on the first SIGINT or SIGTERM (or when `trigger` is called); a second signal while
- * it runs exits at once (130 for SIGINT, 143 for SIGTERM).
+ * Runs `shutdown` once: on the first SIGINT or SIGTERM, or when `trigger` is called (stdin closed). A signal
+ * while a shutdown runs that a signal started exits at once (130 for SIGINT, 143 for SIGTERM): the user
+ * insists. A signal while a shutdown runs that `trigger` started is not a second signal: MCP clients close
+ * the server's stdin and send SIGTERM when it has not exited a moment later. It aborts `hurry`, so the
+ * shutdown stops waiting for calls in flight and finishes; only a signal after that one exits at once.
  */
 export function onShutdown(
   logger: Logger,
-  shutdown: (reason: string) => Promise<void>,
+  shutdown: (reason: string, hurry: AbortSignal) => Promise<void>,
 ): { trigger(reason: string): Promise<void>; done: Promise<void> } {
   let running: Promise<void> | undefined;
+  let startedBySignal = false;
+  const hurry = new AbortController();
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -17,17 +22,31 @@ export function onShutdown(
   const trigger = (reason: string): Promise<void> => {
     running ??= (async () => {
       logger.info({ reason }, 'shutting down');
-      await shutdown(reason);
+      // Once stdin is closed, nothing may hold the event loop but timers the libraries unref (the process
+      // manager waits for process groups to vanish on such timers): without this, Node would exit halfway,
+      // before the skills are stopped and the database closed.
+      const hold = setInterval(() => {}, 1_000);
+      try {
+        await shutdown(reason, hurry.signal);
+      } finally {
+        clearInterval(hold);
+      }
       logger.info('stopped');
       finish();
     })();
     return running;
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (running) {
+    if (running && (startedBySignal || hurry.signal.aborted)) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
+    if (running) {
+      logger.info({ signal }, 'signal during shutdown: finishing without waiting for calls in flight');
+      hurry.abort();
+      return;
+    }
+    startedBySignal = true;
     void trigger(signal);
   };
   process.on('SIGINT', onSignal);
@@ -35,10 +54,15 @@ export function onShutdown(
   return { trigger, done };
 }
 
-/** Waits until nothing is in flight, for at most `graceMs`; logs what is left. */
-export async function drain(inFlight: () => number, graceMs: number, logger: Logger): Promise<void> {
+/** Waits until nothing is in flight, for at most `graceMs` (or until `hurry` aborts); logs what is left. */
+export async function drain(
+  inFlight: () => number,
+  graceMs: number,
+  logger: Logger,
+  hurry?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + graceMs;
-  while (inFlight() > 0 && Date.now() < deadline) await delay(20);
+  while (inFlight() > 0 && Date.now() < deadline && !hurry?.aborted) await delay(20);
   if (inFlight() > 0)
     logger.warn({ inFlight: inFlight() }, 'calls still running at the end of the grace period');
 }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const TEE = fileURLToPath(new URL('./fixtures/tee.mjs', import.meta.url));
+/** Runs a skill script with test-only options (see the fixture): `node WRAP_SKILL [--marker-file=…] [--linger] <script>`. */
+export const WRAP_SKILL = fileURLToPath(new URL('./fixtures/wrap-skill.mjs', import.meta.url));
 const modules = (path: string) => fileURLToPath(new URL(`../node_modules/${path}`, import.meta.url));
 export const EVERYTHING = modules('@modelcontextprotocol/server-everything/dist/index.js');
 export const OFFICIAL_MEMORY = modules('@modelcontextprotocol/server-memory/dist/index.js');

@@ -23,6 +23,12 @@ export {
 export { EXPOSED_NAME_PATTERN, exposedName, exposedUri, NameRegistry, resolveUri } from './gateway/names.js';
 export type { SkillDefaults, SkillHealth, SkillStatus } from './gateway/skill.js';
 export {
+  type SkillConfigIssue,
+  type ValidateSkillConfigOptions,
+  validateSkillConfig,
+} from './gateway/skill-spec.js';
+export { watchConfigFile } from './gateway/watch.js';
+export {
   type CallOptions,
   McpClient,
   type McpClientEvents,

@@ -94,6 +94,11 @@ export interface McpClientEvents extends Record<string, unknown> {
   log: LoggingMessageNotificationParams;
   /** The connection closed (the server exited or the transport failed), or `close()` was called. */
   close: { reason: 'closed' | 'transport-closed' };
+  /**
+   * The server sent something that is not a JSON-RPC message: an undecodable line (`frame`: not JSON, bad
+   * UTF-8, too large) or a JSON value that is not a valid message (`message`). It is never answered.
+   */
+  'message-invalid': { kind: 'frame' | 'message'; reason: string };
 }
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'mimo', version: '0.1.0' };
@@ -179,6 +184,12 @@ export class McpClient implements AsyncDisposable {
     this.#endpoint.setNotificationHandler('notifications/message', (params) => {
       this.#events.emit('log', params as LoggingMessageNotificationParams);
     });
+    this.#endpoint.on('frame-invalid', ({ error }) =>
+      this.#events.emit('message-invalid', { kind: 'frame', reason: error.message }),
+    );
+    this.#endpoint.on('message-invalid', ({ reason }) =>
+      this.#events.emit('message-invalid', { kind: 'message', reason }),
+    );
     // Legacy servers may ping their client.
     this.#endpoint.setRequestHandler('ping', () => ({}));
     this.#endpoint.on('close', ({ reason }) => {

@@ -146,8 +146,8 @@ describe('McpClient against a hand-written legacy server', () => {
   it('should follow every page of tools/list', async () => {
     const { client } = await connectStdio(nodeSpec(fixture('raw-server.mjs'), '--tools=120', '--page=7'));
     const tools = await client.listTools();
-    expect(tools).toHaveLength(132);
-    expect(new Set(tools.map((tool) => tool.name)).size).toBe(132);
+    expect(tools).toHaveLength(133);
+    expect(new Set(tools.map((tool) => tool.name)).size).toBe(133);
   });
 
   it('should time out a hanging call and tell the server with notifications/cancelled', async () => {

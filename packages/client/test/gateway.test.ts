@@ -158,7 +158,11 @@ describe('gateway supervision', () => {
       timeoutMs: 10_000,
     });
     expect(g.skills().find((s) => s.name === 'doomed')?.restarts).toBe(3);
-    expect((await failure(() => g.callTool('doomed__echo'))).code).toBe('UNKNOWN_NAME');
+    // Its tools were never listed, but the name is its: the call says why it cannot run.
+    const refused = await failure(() => g.callTool('doomed__echo'));
+    expect(refused.code).toBe('SKILL_UNAVAILABLE');
+    expect(refused.message).toMatch(/crash/);
+    expect((await failure(() => g.callTool('nobody__echo'))).code).toBe('UNKNOWN_NAME');
     expect(text(await g.callTool('fine__echo', { message: 'ok' }))).toBe('ok');
   });
 

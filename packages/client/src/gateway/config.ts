@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ClientError } from '../errors.js';
 
-/** Skill names become tool-name prefixes: letters, digits, `_`, `-` and `.`. */
-const SkillNameSchema = z
+/** Skill names become tool-name prefixes: letters, digits, `_`, `-` and `.`. @internal */
+export const SkillNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a skill name has 1–64 letters, digits or _ - .');
 
@@ -33,7 +33,8 @@ const MimoOptions = {
   protocol: z.enum(['auto', 'legacy', 'modern']).optional(),
 };
 
-const StdioSkillSchema = z.strictObject({
+/** @internal */
+export const StdioSkillSchema = z.strictObject({
   /** Accepted for compatibility with configs written for VS Code. */
   type: z.literal('stdio').optional(),
   command: z.string().min(1),
@@ -59,7 +60,8 @@ const StdioSkillSchema = z.strictObject({
   ...MimoOptions,
 });
 
-const HttpSkillSchema = z.strictObject({
+/** @internal */
+export const HttpSkillSchema = z.strictObject({
   type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
   url: z.url({ protocol: /^https?$/ }),
   headers: z.record(z.string(), z.string()).optional(),
@@ -141,6 +143,15 @@ export async function loadGatewayConfig(path: string): Promise<ResolvedGatewayCo
     });
   }
   return parseGatewayConfig(value, path);
+}
+
+/** A canonical JSON form (sorted keys) to compare configurations and catalogs. @internal */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : item,
+  );
 }
 
 /** Whether a tool (upstream name) passes the skill's allow/deny lists. */

@@ -1,5 +1,3 @@
-import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import {
   createProcessManager,
   type ProcessManager,
@@ -17,15 +15,18 @@ import type {
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { ClientError } from '../errors.js';
 import type { CallOptions } from '../mcp-client.js';
+import { CatalogCache } from './catalog-cache.js';
 import {
+  canonical,
   type GatewayConfig,
   loadGatewayConfig,
   parseGatewayConfig,
   type ResolvedGatewayConfig,
   type SkillConfig,
 } from './config.js';
-import { exposedUri, NameRegistry, resolveUri } from './names.js';
+import { exposedPrefixes, exposedUri, NameRegistry, resolveUri } from './names.js';
 import { Skill, type SkillDefaults, type SkillEvents, type SkillHealth, type SkillStatus } from './skill.js';
+import { watchConfigFile } from './watch.js';
 
 export interface SkillGatewayOptions {
   /** The configuration (the `mcpServers` shape), or the path of a JSON file holding it. */
@@ -42,6 +43,13 @@ export interface SkillGatewayOptions {
     /** @default 'lazy' */
     startup?: 'lazy' | 'eager';
   };
+  /**
+   * Where to persist each skill's last discovered catalog (a JSON file, replaced atomically; an entry is
+   * valid only for the exact configuration it was discovered with). With it, lazy skills are listed at once
+   * from the file and start only on their first call. @default no cache: lazy skills are started once by
+   * `start()` to learn their catalogs
+   */
+  catalogCache?: { path: string };
 }
 
 /** A tool as the gateway exposes it: the prefixed name, and where it comes from in `_meta`. */
@@ -65,6 +73,10 @@ export interface SkillGatewayEvents extends Record<string, unknown> {
   'config-invalid': { error: ClientError };
   /** A skill's tool could not be exposed because its name collides with another's. */
   'name-collision': { skill: string; name: string };
+  /** A skill wrote lines to stdout that are not protocol messages (rate-limited: see `SkillEvents`). */
+  'skill-output-invalid': SkillEvents['output-invalid'];
+  /** The catalog cache file could not be read (it is then ignored) or written. */
+  'catalog-cache-error': { path: string; error: Error };
 }
 
 /** Where the gateway records an exposed tool's origin, in `tool._meta`. */
@@ -74,13 +86,19 @@ export const GATEWAY_META_KEY = 'io.github.mimo-mcp/gateway';
  * Many MCP servers ("skills") behind one surface. See {@link createSkillGateway}.
  */
 export interface SkillGateway extends AsyncDisposable {
-  /** Starts eager skills and discovers the catalogs of lazy ones (then stops them again). Skills that fail stay visible with their health. */
+  /**
+   * Starts eager skills, and discovers the catalogs of lazy skills that have none in the catalog cache
+   * (then stops them again); resolves when all of that is done. Lazy skills with a cached catalog are not
+   * started. Skills that fail stay visible with their health and `lastError`.
+   */
   start(options?: { signal?: AbortSignal }): Promise<void>;
   /** Every exposed tool, `<skill>__<tool>`, in a stable order (skills by name, tools in upstream order). */
   listTools(): GatewayTool[];
   /**
    * Calls an exposed tool: starts its skill if needed (bounded by the call's timeout), then runs the call
-   * through the skill's bulkhead, breaker and timeout.
+   * through the skill's bulkhead, breaker and timeout. A name of a configured skill (`<skill>__…`) whose
+   * catalog is not known yet (or only from the cache) waits for that skill's discovery, within the call's
+   * timeout, before it is judged unknown.
    * @throws {ClientError} `UNKNOWN_NAME`, `SKILL_UNAVAILABLE`, `TIMEOUT`, `ABORTED`, `REMOTE_ERROR`, `CONNECT_FAILED`
    */
   callTool(name: string, args?: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
@@ -118,16 +136,9 @@ export interface SkillGateway extends AsyncDisposable {
 export async function createSkillGateway(options: SkillGatewayOptions): Promise<SkillGateway> {
   const path = typeof options.config === 'string' ? options.config : undefined;
   const config = path ? await loadGatewayConfig(path) : parseGatewayConfig(options.config);
-  return new Gateway(options, config, path);
-}
-
-/** A canonical JSON form (sorted keys) to compare configurations. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : item,
-  );
+  const cache = options.catalogCache ? new CatalogCache(options.catalogCache.path) : undefined;
+  const cacheError = await cache?.load();
+  return new Gateway(options, config, path, cache, cacheError);
 }
 
 class Gateway implements SkillGateway {
@@ -144,12 +155,22 @@ class Gateway implements SkillGateway {
   #exposedResources: Resource[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #reloading = false;
-  #watcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #watcher: { close(): void } | undefined;
   #closed = false;
+  readonly #cache: CatalogCache | undefined;
+  /** Why the cache file was ignored, reported at `start()` (nobody listens before). */
+  #cacheError: Error | undefined;
 
-  constructor(options: SkillGatewayOptions, config: ResolvedGatewayConfig, path: string | undefined) {
+  constructor(
+    options: SkillGatewayOptions,
+    config: ResolvedGatewayConfig,
+    path: string | undefined,
+    cache: CatalogCache | undefined,
+    cacheError: Error | undefined,
+  ) {
     this.#path = path;
+    this.#cache = cache;
+    this.#cacheError = cacheError;
     const defaults = options.defaults ?? {};
     this.#defaults = {
       timeoutMs: defaults.timeoutMs ?? 60_000,
@@ -169,21 +190,24 @@ class Gateway implements SkillGateway {
 
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#assertOpen();
+    if (this.#cache && this.#cacheError) {
+      this.#events.emit('catalog-cache-error', { path: this.#cache.path, error: this.#cacheError });
+      this.#cacheError = undefined;
+    }
     // What a crashed earlier run left behind goes before anything new starts.
     await this.#manager.reapLeftovers();
-    await Promise.all(
-      [...this.#skills.values()].map(async ({ skill }) => {
-        if (skill.config.disabled) return;
-        const eager = (skill.config.startup ?? this.#defaults.startup) === 'eager';
-        try {
-          await skill.ensureReady(options.signal);
-          // A lazy skill was only started to learn its catalog.
-          if (!eager) await skill.stop();
-        } catch {
-          // The skill's health and lastError say what went wrong; the gateway serves the others.
-        }
-      }),
-    );
+    await Promise.all([...this.#skills.values()].map(({ skill }) => this.#bringUp(skill, options.signal)));
+  }
+
+  /** Starts an eager skill; discovers a lazy one that has no catalog (a cached one is enough). */
+  async #bringUp(skill: Skill, signal?: AbortSignal): Promise<void> {
+    if (skill.config.disabled || skill.health === 'misconfigured') return;
+    try {
+      if ((skill.config.startup ?? this.#defaults.startup) === 'eager') await skill.ensureReady(signal);
+      else if (!skill.catalog) await skill.discover(signal);
+    } catch {
+      // The skill's health and lastError say what went wrong; the gateway serves the others.
+    }
   }
 
   listTools(): GatewayTool[] {
@@ -201,11 +225,59 @@ class Gateway implements SkillGateway {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.#assertOpen();
-    const pair = this.#tools.resolve(name);
+    const { pair, options: remaining } = await this.#resolveWaiting(() => this.#tools, name, options);
     const entry = pair ? this.#skills.get(pair.skill) : undefined;
     if (!pair || !entry)
       throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
-    return entry.skill.callTool(pair.name, args, options);
+    return entry.skill.callTool(pair.name, args, remaining);
+  }
+
+  /**
+   * Resolves an exposed name. A name that may belong to a skill whose catalog is not known yet (or only
+   * from the cache) first waits for that skill's listing, within the call's timeout; the call then gets
+   * what is left of its timeout.
+   */
+  async #resolveWaiting(
+    registry: () => NameRegistry,
+    name: string,
+    options: CallOptions,
+  ): Promise<{ pair: { skill: string; name: string } | undefined; options: CallOptions }> {
+    const pair = registry().resolve(name);
+    const skill = pair ? undefined : this.#undiscoveredOwner(name);
+    if (!skill) return { pair, options };
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? Number.POSITIVE_INFINITY,
+      skill.config.timeoutMs ?? this.#defaults.timeoutMs,
+    );
+    const deadline = Date.now() + timeoutMs;
+    const timer = AbortSignal.timeout(timeoutMs);
+    try {
+      await skill.ensureReady(AbortSignal.any([timer, ...(options.signal ? [options.signal] : [])]), {
+        forCall: true,
+      });
+    } catch (error) {
+      if (timer.aborted && !options.signal?.aborted) {
+        throw new ClientError(
+          'TIMEOUT',
+          `${name}: skill ${skill.name} did not finish starting within ${timeoutMs} ms`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    return {
+      pair: registry().resolve(name),
+      options: { ...options, timeoutMs: Math.max(1, deadline - Date.now()) },
+    };
+  }
+
+  /** The configured skill an exposed name may belong to, while that skill's catalog is not discovered. */
+  #undiscoveredOwner(name: string): Skill | undefined {
+    for (const [skillName, { skill }] of this.#skills) {
+      if (skill.catalogSource === 'discovered') continue;
+      if (exposedPrefixes(skillName).some((prefix) => name.startsWith(prefix))) return skill;
+    }
+    return undefined;
   }
 
   listPrompts(): Prompt[] {
@@ -218,11 +290,11 @@ class Gateway implements SkillGateway {
     options: CallOptions = {},
   ): Promise<GetPromptResult> {
     this.#assertOpen();
-    const pair = this.#prompts.resolve(name);
+    const { pair, options: remaining } = await this.#resolveWaiting(() => this.#prompts, name, options);
     const entry = pair ? this.#skills.get(pair.skill) : undefined;
     if (!pair || !entry)
       throw new ClientError('UNKNOWN_NAME', `No prompt named ${JSON.stringify(name)} is exposed`);
-    return entry.skill.getPrompt(pair.name, args, options);
+    return entry.skill.getPrompt(pair.name, args, remaining);
   }
 
   listResources(): Resource[] {
@@ -287,23 +359,23 @@ class Gateway implements SkillGateway {
             await this.#remove(name);
             const replacement = this.#add(name, wanted);
             result.restarted.push(name);
-            if (wasRunning || (wanted.startup ?? this.#defaults.startup) === 'eager') {
-              await replacement.ensureReady().catch(() => {});
-            }
+            if (wasRunning && !wanted.disabled) await replacement.ensureReady().catch(() => {});
+            else await this.#bringUp(replacement);
           } else {
             result.unchanged.push(name);
           }
         }
         for (const [name, wanted] of Object.entries(next.mcpServers)) {
           if (this.#skills.has(name)) continue;
-          const added = this.#add(name, wanted);
           result.added.push(name);
-          if (!wanted.disabled && (wanted.startup ?? this.#defaults.startup) === 'eager') {
-            await added.ensureReady().catch(() => {});
-          }
+          await this.#bringUp(this.#add(name, wanted));
         }
       } finally {
         this.#reloading = false;
+      }
+      if (this.#cache) {
+        this.#cache.retain(new Set(this.#skills.keys()));
+        void this.#persist();
       }
       const changed = [...result.added, ...result.removed, ...result.restarted];
       this.#rebuild();
@@ -325,9 +397,9 @@ class Gateway implements SkillGateway {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
-    clearTimeout(this.#debounce);
     await Promise.all([...this.#skills.keys()].map((name) => this.#remove(name)));
     if (this.#ownsManager) await this.#manager.close();
+    await this.#persist();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -336,11 +408,20 @@ class Gateway implements SkillGateway {
 
   #add(name: string, config: SkillConfig): Skill {
     const skill = new Skill(name, config, this.#defaults, this.#manager);
+    // A skill that cannot run lists nothing, whatever an earlier run discovered.
+    const cached =
+      skill.health === 'disabled' || skill.health === 'misconfigured'
+        ? undefined
+        : this.#cache?.get(name, config);
+    if (cached) skill.useCachedCatalog(cached);
     const subscriptions = [
       skill.on('health-change', (event) => this.#events.emit('skill-health', event)),
       skill.on('log', (event) => this.#events.emit('skill-log', event)),
       skill.on('stderr-line', (event) => this.#events.emit('skill-stderr', event)),
+      skill.on('output-invalid', (event) => this.#events.emit('skill-output-invalid', event)),
       skill.on('catalog-change', ({ skill: changed }) => {
+        const catalog = skill.catalog;
+        if (this.#cache && catalog && this.#cache.set(name, config, catalog)) void this.#persist();
         if (this.#reloading) return;
         const before = canonical([this.#exposedTools, this.#exposedPrompts, this.#exposedResources]);
         this.#rebuild();
@@ -403,26 +484,25 @@ class Gateway implements SkillGateway {
     this.#exposedResources = exposedResources;
   }
 
-  #watch(path: string): void {
+  /** Writes the catalog cache if it changed; a failure is reported, never thrown. */
+  async #persist(): Promise<void> {
+    const cache = this.#cache;
+    if (!cache) return;
     try {
-      // The directory, not the file: editors often replace the file (a new inode) instead of writing it.
-      const file = basename(path);
-      this.#watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
-        if (changed !== null && changed !== file) return;
-        clearTimeout(this.#debounce);
-        // Editors write in several steps; one reload after the burst.
-        this.#debounce = setTimeout(() => {
-          this.reload().catch((error: unknown) => {
-            if (ClientError.isInstance(error) && error.code === 'INVALID_CONFIG') {
-              this.#events.emit('config-invalid', { error });
-            }
-          });
-        }, 150);
-        this.#debounce.unref();
-      });
-    } catch {
-      // Watching is a convenience; reload() still works.
+      await cache.flush();
+    } catch (error) {
+      this.#events.emit('catalog-cache-error', { path: cache.path, error: error as Error });
     }
+  }
+
+  #watch(path: string): void {
+    this.#watcher = watchConfigFile(path, () => {
+      this.reload().catch((error: unknown) => {
+        if (ClientError.isInstance(error) && error.code === 'INVALID_CONFIG') {
+          this.#events.emit('config-invalid', { error });
+        }
+      });
+    });
   }
 
   #skill(name: string): Skill {

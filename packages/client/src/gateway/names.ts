@@ -10,6 +10,14 @@ function sanitize(part: string): string {
   return part.replace(/[^a-zA-Z0-9_-]/g, '_');
 }
 
+/** Room for the two parts of a mangled name, beside the separator and the `_<hash>` suffix. */
+const ROOM = MAX_LENGTH - SEPARATOR.length - HASH_LENGTH - 1;
+
+/** The skill part of a mangled name: sanitised, at most half the room. */
+function mangledSkillPart(skill: string): string {
+  return (sanitize(skill) || 'x').slice(0, Math.max(1, Math.min(skill.length, Math.floor(ROOM / 2))));
+}
+
 function shortHash(skill: string, name: string): string {
   return createHash('sha256').update(`${skill}\u0000${name}`).digest('hex').slice(0, HASH_LENGTH);
 }
@@ -30,14 +38,17 @@ export function exposedName(skill: string, name: string): string {
   const unambiguous =
     !skill.includes(SEPARATOR) && !skill.endsWith('_') && skill.length > 0 && name.length > 0;
   if (unambiguous && plain.length <= MAX_LENGTH && EXPOSED_NAME_PATTERN.test(plain)) return plain;
-  const suffix = `_${shortHash(skill, name)}`;
-  const room = MAX_LENGTH - SEPARATOR.length - suffix.length;
-  const skillPart = (sanitize(skill) || 'x').slice(
-    0,
-    Math.max(1, Math.min(skill.length, Math.floor(room / 2))),
-  );
-  const namePart = (sanitize(name) || 'x').slice(0, room - skillPart.length);
-  return `${skillPart}${SEPARATOR}${namePart}${suffix}`;
+  const skillPart = mangledSkillPart(skill);
+  const namePart = (sanitize(name) || 'x').slice(0, ROOM - skillPart.length);
+  return `${skillPart}${SEPARATOR}${namePart}_${shortHash(skill, name)}`;
+}
+
+/**
+ * The prefixes {@link exposedName} can give the names of `skill`'s tools and prompts: the plain
+ * `<skill>__` and the mangled one. @internal
+ */
+export function exposedPrefixes(skill: string): string[] {
+  return [...new Set([`${skill}${SEPARATOR}`, `${mangledSkillPart(skill)}${SEPARATOR}`])];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ManagedChild, ProcessManager, Service } from '@mimo-mcp/process-manager';
 import type {
   CallToolResult,
@@ -27,12 +28,16 @@ import { type CallOptions, McpClient, type ServerDescription } from '../mcp-clie
 import { createHttpTransport } from '../transports/http.js';
 import { createStdioTransport } from '../transports/stdio.js';
 import { isStdioSkill, type SkillConfig, toolAllowed } from './config.js';
+import { InvalidOutputMeter, StderrTail } from './skill-diagnostics.js';
+import { serviceSpec } from './skill-spec.js';
 
 /**
  * `stopped`: not running (lazy and not started yet, idle, or stopped); `starting`: being started or
  * connected; `ready`: a `tools/list` succeeded since the last (re)start; `degraded`: restarting after a
- * crash, or its circuit is testing recovery (half-open); `circuit-open`: calls are refused until the
- * breaker lets one through; `crash-loop`: crashed too often, not restarted; `disabled` by configuration.
+ * crash, its circuit is testing recovery (half-open), or it floods its stdout with lines that are not
+ * protocol messages; `circuit-open`: calls are refused until the breaker lets one through; `crash-loop`:
+ * crashed too often, not restarted; `misconfigured`: its entry cannot be run (a command not on the
+ * allow-list, an undeclared `${NAME}`…; `lastError` says which); `disabled` by configuration.
  */
 export type SkillHealth =
   | 'stopped'
@@ -41,6 +46,7 @@ export type SkillHealth =
   | 'degraded'
   | 'circuit-open'
   | 'crash-loop'
+  | 'misconfigured'
   | 'disabled';
 
 export interface SkillDefaults {
@@ -63,7 +69,12 @@ export interface SkillStatus {
   restarts: number;
   breaker: CircuitBreakerSnapshot;
   inFlight: number;
+  /** What went wrong last (with the telling line of the process's stderr, and a fix when one is known). */
   lastError: string | undefined;
+  /** The last lines (at most 10, each cut at 300 characters) of the current or last process's stderr. */
+  stderrTail: string[];
+  /** Lines the skill wrote to stdout that were not protocol messages (never answered), since it was added. */
+  invalidMessages: number;
 }
 
 export interface SkillEvents extends Record<string, unknown> {
@@ -72,9 +83,15 @@ export interface SkillEvents extends Record<string, unknown> {
   'catalog-change': { skill: string };
   log: { skill: string; level: string; data: unknown };
   'stderr-line': { skill: string; line: string };
+  /**
+   * The skill wrote lines to stdout that are not protocol messages: reported at most once per 10 s, the
+   * first at once, then `count` lines since the previous report.
+   */
+  'output-invalid': { skill: string; count: number; total: number; sample: string };
 }
 
-interface Catalog {
+/** A skill's tools, prompts and resources. @internal */
+export interface Catalog {
   tools: Tool[];
   prompts: Prompt[];
   resources: Resource[];
@@ -119,9 +136,26 @@ export class Skill {
   readonly #service: Service | undefined;
   readonly #subscriptions: Disposable[] = [];
   #client: McpClient | undefined;
+  /** The child `#client` talks to (stdio skills). */
+  #clientChild: ManagedChild | undefined;
   #connecting: Promise<McpClient> | undefined;
+  /**
+   * The one connection attempt per child. The spawn of a restarted child and a call waiting for it both
+   * connect to it; two clients on one child would interleave on its pipes, and the loser's close would end
+   * the winner's stdin.
+   */
+  readonly #attempts = new WeakMap<ManagedChild, Promise<McpClient>>();
   #catalog: Catalog | undefined;
+  /** Where `#catalog` comes from: a persisted earlier discovery, or this run's listing. */
+  #catalogSource: 'cache' | 'discovered' | undefined;
   #health: SkillHealth;
+  /** Why the entry cannot be run, when registering it failed. */
+  readonly #misconfigured: string | undefined;
+  /** The current (or last) process's stderr; a new one per process. */
+  #stderr = new StderrTail();
+  readonly #invalidOutput: InvalidOutputMeter;
+  /** Calls taken so far (a discovery does not stop a skill that a call started using meanwhile). */
+  #calls = 0;
   #lastError: string | undefined;
   #closed = false;
   /** Bumped on every (re)connect, so stale callbacks of an old client are ignored. */
@@ -140,6 +174,11 @@ export class Skill {
     this.#defaults = defaults;
     this.#manager = manager;
     this.#health = config.disabled ? 'disabled' : 'stopped';
+    this.#invalidOutput = new InvalidOutputMeter(
+      (count, sample) =>
+        this.#events.emit('output-invalid', { skill: name, count, total: this.#invalidOutput.total, sample }),
+      () => this.#refreshHealth(),
+    );
     this.#breaker = circuitBreaker({
       name,
       breaker: consecutiveBreaker(defaults.breakerThreshold),
@@ -151,46 +190,41 @@ export class Skill {
     this.#bulkhead = bulkhead({ maxConcurrent: concurrency, maxQueued: concurrency * 4 });
     if (isStdioSkill(config) && !config.disabled) {
       if (!manager) throw new ClientError('INVALID_ARGUMENT', `Skill ${name} needs a process manager`);
-      this.#service = manager.register(`skill:${name}`, {
-        command: config.command,
-        ...(config.args ? { args: config.args } : {}),
-        ...(config.env ? { env: config.env } : {}),
-        ...(config.cwd ? { cwd: config.cwd } : {}),
-        ...(config.passEnv ? { passEnv: config.passEnv } : {}),
-        ...(config.idleTimeoutMs ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
-        ...(config.maxRssBytes ? { limits: { maxRssBytes: config.maxRssBytes } } : {}),
-        ...(config.restart === false
-          ? { restart: false as const }
-          : config.restart
-            ? {
-                restart: {
-                  ...(config.restart.initialDelayMs !== undefined
-                    ? { initialDelayMs: config.restart.initialDelayMs }
-                    : {}),
-                  ...(config.restart.maxDelayMs !== undefined
-                    ? { maxDelayMs: config.restart.maxDelayMs }
-                    : {}),
-                  crashLoop: {
-                    maxCrashes: config.restart.maxCrashes ?? 5,
-                    windowMs: config.restart.windowMs ?? 60_000,
-                  },
-                },
-              }
-            : {}),
-      });
-      const service = this.#service;
-      this.#subscriptions.push(
-        service.on('state-change', () => this.#refreshHealth()),
-        service.on('stderr-line', ({ line }) => this.#events.emit('stderr-line', { skill: name, line })),
-        // A restart after a crash gets a fresh handshake and catalog at once, so the skill is ready again.
-        service.on('spawn', ({ child, restarts }) => {
-          if (restarts > 0 && !this.#closed) void this.#connectTo(child).catch(() => {});
-        }),
-        service.on('exit', () => {
-          this.#dropClient();
-        }),
-      );
+      let service: Service | undefined;
+      try {
+        service = manager.register(`skill:${name}`, serviceSpec(config));
+      } catch (error) {
+        // A bad entry is this skill's problem, shown in its status; the gateway serves the others.
+        this.#misconfigured = `Skill ${name} cannot be started as configured: ${(error as Error).message}`;
+        this.#lastError = this.#misconfigured;
+        this.#health = 'misconfigured';
+      }
+      this.#service = service;
+      if (service) this.#supervise(service);
     }
+  }
+
+  #supervise(service: Service): void {
+    const name = this.name;
+    this.#subscriptions.push(
+      service.on('state-change', () => this.#refreshHealth()),
+      service.on('stderr-line', ({ line }) => {
+        this.#stderr.push(line);
+        this.#events.emit('stderr-line', { skill: name, line });
+      }),
+      service.on('spawn', ({ child, restarts }) => {
+        this.#stderr = new StderrTail();
+        // A restart after a crash gets a fresh handshake and catalog at once, so the skill is ready again
+        // (shared with any call waiting for that child: one connection per child).
+        if (restarts > 0 && !this.#closed) void this.#connectChild(child).catch(() => {});
+      }),
+      service.on('exit', ({ pid, code, signal, requested }) => {
+        if (!requested && !this.#closed)
+          this.#lastError = this.#stderr.describe(exitedWith(code, signal), true);
+        // Only the client of the child that exited: a later child's client stays.
+        if (this.#clientChild === undefined || this.#clientChild.pid === pid) this.#dropClient();
+      }),
+    );
   }
 
   get health(): SkillHealth {
@@ -200,6 +234,18 @@ export class Skill {
   /** Tools, prompts and resources from the last successful listing (filtered by allow/deny). */
   get catalog(): Catalog | undefined {
     return this.#catalog;
+  }
+
+  /** `cache` until the skill was listed in this run (then `discovered`); undefined when unknown. */
+  get catalogSource(): 'cache' | 'discovered' | undefined {
+    return this.#catalogSource;
+  }
+
+  /** Takes a persisted earlier discovery as the catalog until the skill is listed for real. */
+  useCachedCatalog(catalog: Catalog): void {
+    if (this.#catalog) return;
+    this.#catalog = catalog;
+    this.#catalogSource = 'cache';
   }
 
   on<E extends keyof SkillEvents>(event: E, listener: (payload: SkillEvents[E]) => void): Disposable {
@@ -220,19 +266,32 @@ export class Skill {
       breaker: this.#breaker.snapshot(),
       inFlight: this.#bulkhead.stats().active,
       lastError: this.#lastError,
+      stderrTail: this.#stderr.shown(),
+      invalidMessages: this.#invalidOutput.total,
     };
   }
 
+  /** Starts the skill to learn its catalog, then stops it again, unless a call started using it meanwhile. */
+  async discover(signal?: AbortSignal): Promise<void> {
+    const calls = this.#calls;
+    await this.ensureReady(signal);
+    if (this.#calls === calls) await this.stop();
+  }
+
   /**
-   * Starts the skill if needed and resolves once it is ready (handshake done, catalog listed).
+   * Starts the skill if needed and resolves once it is ready (handshake done, catalog listed). With
+   * `forCall`, the wait counts as a call: a discovery running at the same time leaves the skill running.
    * @throws {ClientError} `SKILL_UNAVAILABLE`, `CONNECT_FAILED`, `TIMEOUT`, `ABORTED`
    */
-  async ensureReady(signal?: AbortSignal): Promise<McpClient> {
+  async ensureReady(signal?: AbortSignal, options: { forCall?: boolean } = {}): Promise<McpClient> {
     this.#assertUsable();
+    if (options.forCall) this.#calls++;
     const client = this.#client;
     if (client?.connected && this.#catalog) return client;
     this.#connecting ??= this.#connect().finally(() => {
       this.#connecting = undefined;
+      // `starting` lasted as long as the attempt: say what it ended in.
+      this.#refreshHealth();
     });
     return signal ? raceSignal(this.#connecting, signal) : this.#connecting;
   }
@@ -247,6 +306,7 @@ export class Skill {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.#assertUsable();
+    this.#calls++;
     const definition = this.#catalog?.tools.find((entry) => entry.name === tool);
     const readOnly = definition?.annotations?.readOnlyHint === true;
     const timeoutMs = Math.min(
@@ -310,6 +370,7 @@ export class Skill {
     if (this.#closed) return;
     this.#closed = true;
     this.#dropClient();
+    this.#invalidOutput.close();
     for (const subscription of this.#subscriptions.splice(0)) subscription.dispose();
     if (this.#service && this.#manager) await this.#manager.unregister(this.#service.id);
     this.#setHealth('stopped');
@@ -333,6 +394,7 @@ export class Skill {
     run: (client: McpClient, signal: AbortSignal, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
     this.#assertUsable();
+    this.#calls++;
     const timeoutMs = Math.min(
       options.timeoutMs ?? Number.POSITIVE_INFINITY,
       this.config.timeoutMs ?? this.#defaults.timeoutMs,
@@ -383,24 +445,36 @@ export class Skill {
     const connectTimeoutMs = this.config.connectTimeoutMs ?? this.#defaults.connectTimeoutMs;
     const signal = AbortSignal.timeout(connectTimeoutMs);
     this.#setHealth('starting');
+    let child: ManagedChild | undefined;
+    let stderr = this.#stderr;
     try {
       if (this.#service) {
-        const child = await this.#service.start({ signal });
+        child = await this.#runningChild(this.#service, signal);
+        stderr = this.#stderr;
         try {
-          return await this.#connectTo(child, signal);
+          return await this.#connectChild(child, signal);
         } catch (error) {
           if (!(ClientError.isInstance(error) && error.data?.closedDuringProbe) || this.#legacyOnly)
             throw error;
           // The server exited on the probe: it is a legacy server. Start it afresh (not a crash) and handshake.
           this.#legacyOnly = true;
-          return await this.#connectTo(await this.#service.restart({ signal }), signal);
+          child = await this.#service.restart({ signal });
+          stderr = this.#stderr;
+          return await this.#connectChild(child, signal);
         }
       }
       return await this.#connectTo(undefined, signal);
     } catch (error) {
-      this.#lastError = (error as Error).message;
+      const reason = await explainFailure((error as Error).message, child, stderr);
+      this.#lastError = `Skill ${this.name} could not start: ${reason}`;
       this.#refreshHealth();
-      if (ClientError.isInstance(error)) throw error;
+      if (ClientError.isInstance(error)) {
+        throw new ClientError(error.code, this.#lastError, {
+          cause: error,
+          ...(error.data ? { data: error.data } : {}),
+          ...(error.remoteCode !== undefined ? { remoteCode: error.remoteCode } : {}),
+        });
+      }
       const code = (error as { code?: string }).code;
       throw new ClientError(
         code === 'CRASH_LOOP' ||
@@ -410,10 +484,38 @@ export class Skill {
           code === 'CLOSED'
           ? 'SKILL_UNAVAILABLE'
           : 'CONNECT_FAILED',
-        `Skill ${this.name} could not start: ${(error as Error).message}`,
+        this.#lastError,
         { cause: error },
       );
     }
+  }
+
+  /**
+   * The service's live child, starting it if needed. A child whose stdout already ended is dead or dying,
+   * but the process manager reports its exit only once its whole group is gone: wait for that, then for the
+   * restart that follows (or the error that replaces it), instead of connecting to a corpse.
+   */
+  async #runningChild(service: Service, signal: AbortSignal): Promise<ManagedChild> {
+    for (;;) {
+      const child = await service.start({ signal });
+      if (!child.stdout.readableEnded && !child.stdout.destroyed) return child;
+      await raceSignal(child.exited, signal);
+    }
+  }
+
+  /** Connects to `child` once: every caller asking for the same child shares the one attempt. */
+  #connectChild(child: ManagedChild, signal?: AbortSignal): Promise<McpClient> {
+    let attempt = this.#attempts.get(child);
+    if (!attempt) {
+      const started = this.#connectTo(child, signal);
+      attempt = started;
+      this.#attempts.set(child, started);
+      // A failed attempt may be tried again (e.g. after a timeout) while the child lives.
+      started.catch(() => {
+        if (this.#attempts.get(child) === started) this.#attempts.delete(child);
+      });
+    }
+    return signal ? raceSignal(attempt, signal) : attempt;
   }
 
   /** Handshake and catalog over a fresh client: for a new child, or the HTTP endpoint. */
@@ -426,8 +528,9 @@ export class Skill {
       requestTimeoutMs: this.config.timeoutMs ?? this.#defaults.timeoutMs,
       connectTimeoutMs: this.config.connectTimeoutMs ?? this.#defaults.connectTimeoutMs,
     });
+    // The process manager stops the child (stdin first); a client's close must never end its stdin.
     const transport = child
-      ? createStdioTransport(child)
+      ? createStdioTransport(child, { endStdinOnClose: false })
       : createHttpTransport({
           url: (this.config as { url: string }).url,
           ...((this.config as { headers?: Record<string, string> }).headers
@@ -442,12 +545,15 @@ export class Skill {
         throw new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} was restarted while connecting`);
       }
       this.#client = client;
+      this.#clientChild = child;
       this.#catalog = catalog;
+      this.#catalogSource = 'discovered';
       this.#lastError = undefined;
       client.on('tools-changed', () => void this.#relist(client, generation));
       client.on('prompts-changed', () => void this.#relist(client, generation));
       client.on('resources-changed', () => void this.#relist(client, generation));
       client.on('log', ({ level, data }) => this.#events.emit('log', { skill: this.name, level, data }));
+      client.on('message-invalid', ({ reason }) => this.#invalidOutput.record(reason));
       client.on('close', () => {
         if (this.#client === client) this.#dropClient();
       });
@@ -477,6 +583,7 @@ export class Skill {
       const catalog = await this.#list(client, server);
       if (generation !== this.#generation) return;
       this.#catalog = catalog;
+      this.#catalogSource = 'discovered';
       this.#events.emit('catalog-change', { skill: this.name });
     } catch (error) {
       this.#lastError = `re-listing after list_changed failed: ${(error as Error).message}`;
@@ -486,6 +593,7 @@ export class Skill {
   #dropClient(refresh = true): void {
     const client = this.#client;
     this.#client = undefined;
+    this.#clientChild = undefined;
     if (client) void client.close().catch(() => {});
     if (refresh) this.#refreshHealth();
   }
@@ -496,12 +604,13 @@ export class Skill {
 
   #currentHealth(): SkillHealth {
     if (this.config.disabled) return 'disabled';
+    if (this.#misconfigured) return 'misconfigured';
     if (this.#closed) return 'stopped';
     const breaker = this.#breaker.snapshot().state;
     const service = this.#service?.state;
     if (service === 'crash-loop') return 'crash-loop';
     if (breaker === 'open' || breaker === 'isolated') return 'circuit-open';
-    if (service === 'backoff' || breaker === 'half-open') return 'degraded';
+    if (service === 'backoff' || breaker === 'half-open' || this.#invalidOutput.flooding) return 'degraded';
     if (this.#client?.connected && this.#catalog) return 'ready';
     if (this.#connecting || service === 'starting' || service === 'running') return 'starting';
     return 'stopped';
@@ -522,7 +631,31 @@ export class Skill {
     this.#assertOpen();
     if (this.config.disabled)
       throw new ClientError('SKILL_UNAVAILABLE', `Skill ${this.name} is disabled in the configuration`);
+    if (this.#misconfigured) throw new ClientError('SKILL_UNAVAILABLE', this.#misconfigured);
   }
+}
+
+function exitedWith(code: number | null, signal: NodeJS.Signals | null): string {
+  return `the process exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
+}
+
+/**
+ * `message`, with how the process ended and its telling stderr line. A process that died explains why on
+ * stderr, which may still be arriving when the broken connection is noticed: wait (briefly) for its end.
+ */
+async function explainFailure(
+  message: string,
+  child: ManagedChild | undefined,
+  stderr: StderrTail,
+): Promise<string> {
+  if (!child) return message;
+  let explained = message;
+  const ended = child.stdout.readableEnded || child.stdout.destroyed || !child.running;
+  if (ended) {
+    const info = await Promise.race([child.exited, delay(1000, undefined, { ref: false })]);
+    if (info) explained += `; ${exitedWith(info.code, info.signal)}`;
+  }
+  return stderr.describe(explained, ended);
 }
 
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

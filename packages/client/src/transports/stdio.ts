@@ -10,7 +10,8 @@ export interface StdioPipes {
 /**
  * A {@link Transport} over a child process's stdin/stdout: newline-delimited JSON, messages bounded by
  * `maxMessageBytes` (a larger frame is reported and skipped, never buffered without limit). Closing the
- * transport ends the child's stdin, which asks an MCP server to exit.
+ * transport ends the child's stdin, which asks an MCP server to exit, unless `endStdinOnClose` is false
+ * (when something else, such as a process manager, decides when the child stops).
  *
  * @example
  * const child = await manager.register('everything', spec).start();
@@ -18,7 +19,11 @@ export interface StdioPipes {
  */
 export function createStdioTransport(
   child: StdioPipes,
-  options: { maxMessageBytes?: number } = {},
+  options: {
+    maxMessageBytes?: number;
+    /** Whether closing the transport ends the child's stdin. @default true */
+    endStdinOnClose?: boolean;
+  } = {},
 ): Transport {
   if (!child.stdin || !child.stdout)
     throw new TypeError('createStdioTransport needs a child with piped stdin and stdout');
@@ -26,5 +31,6 @@ export function createStdioTransport(
     readable: child.stdout,
     writable: child.stdin,
     ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.endStdinOnClose === false ? { endWritableOnClose: false } : {}),
   });
 }
