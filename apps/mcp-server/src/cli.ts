@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, type ConfigFlags, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
@@ -107,6 +108,13 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (command === 'stdio' || command === 'serve') {
+    // A long-running server keeps V8's young generation at its starting size instead of letting a burst
+    // (200k pipelined pings) grow it to 2 × 16 MiB that it then keeps. Measured A/B in one run (bench:stdio,
+    // 4 rounds each): RSS growth median 29.5 → 15.5 MiB, peak growth 70 → 45 MiB. V8 reads the flag at each
+    // resize, so it takes effect although the heap already exists.
+    setFlagsFromString('--semi-space-growth-factor=1');
+  }
   switch (command) {
     case 'stdio': {
       const { serveStdio } = await import('./serve-stdio.js');

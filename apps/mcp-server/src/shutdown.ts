@@ -22,15 +22,7 @@ export function onShutdown(
   const trigger = (reason: string): Promise<void> => {
     running ??= (async () => {
       logger.info({ reason }, 'shutting down');
-      // Once stdin is closed, nothing may hold the event loop but timers the libraries unref (the process
-      // manager waits for process groups to vanish on such timers): without this, Node would exit halfway,
-      // before the skills are stopped and the database closed.
-      const hold = setInterval(() => {}, 1_000);
-      try {
-        await shutdown(reason, hurry.signal);
-      } finally {
-        clearInterval(hold);
-      }
+      await shutdown(reason, hurry.signal);
       logger.info('stopped');
       finish();
     })();

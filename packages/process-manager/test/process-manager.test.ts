@@ -502,6 +502,22 @@ describe('crash recovery and exit', () => {
     expect(alive(mark)).toBe(0);
   });
 
+  it("should finish close() in a process with nothing else to do (bug: unref'd waits let Node exit before its children were stopped)", async () => {
+    const mark = marker();
+    const proc = spawn(process.execPath, [fixture('closer.mjs'), fixture('stubborn.mjs'), mark], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    owners.push(proc);
+    let output = '';
+    proc.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', (exit) => resolve(exit)));
+    expect({ code, output }).toEqual({ code: 0, output: 'closed' });
+    await waitFor(() => alive(mark) === 0, { timeoutMs: 10_000 });
+    expect(alive(mark)).toBe(0);
+  });
+
   it.each([
     ['a normal exit', 'exit'],
     ['an uncaught error', 'throw'],

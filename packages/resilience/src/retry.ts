@@ -56,7 +56,10 @@ export function fullJitterDelay(
   return Math.floor(random() * ceiling);
 }
 
-/** Waits `ms`, or rejects with `ABORTED` as soon as `signal` aborts. Leaves no timer or listener behind. */
+/**
+ * Waits `ms`, or rejects with `ABORTED` as soon as `signal` aborts. Leaves no timer or listener behind. The
+ * timer keeps the process alive while it runs.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -67,11 +70,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new ResilienceError('ABORTED', 'Wait aborted', { cause: signal?.reason }));
     };
+    // Not unref'd: someone awaits this wait. With nothing else pending (a CLI whose only work is this call),
+    // an unref'd timer let Node exit in the middle of a retry, printing nothing (`mimo doctor`).
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

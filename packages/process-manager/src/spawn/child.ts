@@ -179,7 +179,7 @@ export class ManagedChild {
       this.stdin.end();
       const grace = options.stdinGraceMs ?? this.#options.stdinGraceMs;
       if (!this.#leaderDone && grace > 0) {
-        await Promise.race([this.#leaderExit, delay(grace, undefined, { ref: false })]);
+        await Promise.race([this.#leaderExit, delay(grace)]);
       }
       void this.#terminate(options.termGraceMs);
     }
@@ -240,7 +240,9 @@ export class ManagedChild {
     const deadline = Date.now() + timeoutMs;
     while (this.#groupAlive()) {
       if (Date.now() >= deadline) return false;
-      await delay(POLL_MS, undefined, { ref: false });
+      // Referenced: whoever awaits a stop (or `close()`) must see it end; with unref'd waits, a process with
+      // nothing else to do (stdin closed) exited before its children were stopped.
+      await delay(POLL_MS);
     }
     return true;
   }
