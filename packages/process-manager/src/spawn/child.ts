@@ -223,12 +223,17 @@ export class ManagedChild {
     return this.#terminating;
   }
 
-  /** Tracked descendants outside the group that are still the same processes (same start time). */
+  /**
+   * Tracked descendants now outside the group that are still the same processes (same start time). The group
+   * is read now, not when tracked: a grandchild seen between its fork and its `setsid()` was still in the
+   * group then, and would otherwise be left to a group kill that no longer reaches it.
+   */
   #strays(): ProcessEntry[] {
     return this.#tracked.filter((entry) => {
-      if (entry.pgid === this.pgid) return false;
       const now = readProcess(entry.pid);
-      return now !== undefined && now.state !== 'Z' && now.startTime === entry.startTime;
+      return (
+        now !== undefined && now.state !== 'Z' && now.startTime === entry.startTime && now.pgid !== this.pgid
+      );
     });
   }
 

@@ -1,0 +1,10 @@
+import { loadUse } from './lib/use.mjs';
+const t0 = performance.now();
+const m = await loadUse();
+const t1 = performance.now();
+console.log('load ms', (t1 - t0).toFixed(0), 'rss MB', (process.memoryUsage().rss / 2 ** 20).toFixed(0));
+const core = (await import('@energetic-ai/core')).default ?? (await import('@energetic-ai/core'));
+console.log('backend', core.getBackend?.(), 'threads', core.getThreadsCount?.());
+const v = await m.embed(['tabs over spaces', 'indentation preference']);
+let d = 0; for (let i = 0; i < 512; i++) d += v[0][i] * v[1][i];
+console.log('dims', v[0].length, 'cos', d.toFixed(3));
