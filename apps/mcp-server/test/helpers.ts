@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@mimo-mcp/internal-testing/processes';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const TEE = fileURLToPath(new URL('./fixtures/tee.mjs', import.meta.url));
@@ -84,3 +86,43 @@ export function impureLines(file: string): string[] {
 
 export const text = (result: unknown): string =>
   ((result as { content: Array<{ text?: string }> }).content[0]?.text as string | undefined) ?? '';
+
+export interface Message {
+  id?: string | number | null;
+  result?: unknown;
+  error?: { code: number; message: string };
+  method?: string;
+}
+
+/**
+ * A raw stdio session with the server: write lines, read parsed messages. Through the tee by default (every
+ * stdout byte kept for the purity check); `tee: false` makes `child` the server itself (to signal it).
+ */
+export function raw(env: Record<string, string>, options: { tee?: boolean } = {}) {
+  const args = options.tee === false ? [CLI] : [TEE, CLI];
+  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const messages: Message[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline !== -1) {
+      messages.push(JSON.parse(buffer.slice(0, newline)) as Message);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const send = (line: string) => child.stdin.write(`${line}\n`);
+  const answer = async (id: string | number | null, after = 0) => {
+    await waitFor(
+      () => messages.slice(after).some((m) => m.id === id && (m.result !== undefined || m.error)),
+      { timeoutMs: 10_000 },
+    );
+    return messages.slice(after).find((m) => m.id === id && (m.result !== undefined || m.error)) as Message;
+  };
+  return { child, messages, send, answer, stderr: () => stderr };
+}

@@ -1,44 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { isAlive, waitFor } from '@mimo-mcp/internal-testing/processes';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, EAGER_EVERYTHING, INITIALIZE_REQUEST, impureLines, sandbox, TEE } from './helpers.js';
-
-interface Message {
-  id?: string | number | null;
-  result?: unknown;
-  error?: { code: number; message: string };
-  method?: string;
-}
-
-/** A raw stdio session with the server: write lines, read parsed messages, keep every stdout byte. */
-function raw(env: Record<string, string>) {
-  const child = spawn(process.execPath, [TEE, CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const messages: Message[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk;
-    let newline = buffer.indexOf('\n');
-    while (newline !== -1) {
-      messages.push(JSON.parse(buffer.slice(0, newline)) as Message);
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf('\n');
-    }
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const send = (line: string) => child.stdin.write(`${line}\n`);
-  const answer = async (id: string | number | null, after = 0) => {
-    await waitFor(
-      () => messages.slice(after).some((m) => m.id === id && (m.result !== undefined || m.error)),
-      { timeoutMs: 10_000 },
-    );
-    return messages.slice(after).find((m) => m.id === id && (m.result !== undefined || m.error)) as Message;
-  };
-  return { child, messages, send, answer, stderr: () => stderr };
-}
+import { EAGER_EVERYTHING, INITIALIZE_REQUEST, impureLines, raw, sandbox } from './helpers.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
