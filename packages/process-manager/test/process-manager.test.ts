@@ -173,6 +173,19 @@ describe('stopping', () => {
     expect(alive(mark)).toBe(0);
   });
 
+  it('should end its exit info and stderr-line events with the last words a crashing child wrote', async () => {
+    const m = manager();
+    for (let round = 0; round < 5; round++) {
+      const child = await m.spawn(node('last-words.mjs'));
+      const lines: string[] = [];
+      child.on('stderr-line', ({ line }) => lines.push(line));
+      const info = await child.exited;
+      expect(info.code).toBe(3);
+      expect(info.stderrTail.endsWith('Error: the real reason\n')).toBe(true);
+      expect(lines.at(-1)).toBe('Error: the real reason');
+    }
+  });
+
   it('should stop the rest of the group when the leader crashes on its own', async () => {
     const mark = marker();
     const m = manager({ stop: { termGraceMs: 300 } });

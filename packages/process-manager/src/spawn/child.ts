@@ -52,6 +52,8 @@ export interface ChildOptions extends StopOptions {
 }
 
 const POLL_MS = 20;
+/** Longest wait for the end of stderr after the whole group is gone. */
+const STDERR_DRAIN_MS = 1000;
 const KILL_WAIT_MS = 5000;
 
 /**
@@ -116,7 +118,13 @@ export class ManagedChild {
       this.#stderr.push(chunk);
       lines.push(chunk);
     });
-    stderr.on('end', () => lines.flush());
+    const stderrDrained = new Promise<void>((resolve) => {
+      stderr.once('end', () => {
+        lines.flush();
+        resolve();
+      });
+      stderr.once('close', () => resolve());
+    });
 
     this.#leaderExit = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -127,6 +135,14 @@ export class ManagedChild {
     this.exited = this.#leaderExit.then(async (leader) => {
       // The leader is gone; anything it started in its group goes too (a crash must not leave orphans).
       await this.#terminate();
+      // Node may report the exit before the last of stderr is read: a crash explains itself there, so the
+      // exit waits for it (briefly: a descendant that left the group could hold the pipe open).
+      const drained = new AbortController();
+      await Promise.race([
+        stderrDrained,
+        delay(STDERR_DRAIN_MS, undefined, { signal: drained.signal }).catch(() => {}),
+      ]);
+      drained.abort();
       this.#done = true;
       const info: ExitInfo = {
         ...leader,
