@@ -650,11 +650,11 @@ async function explainFailure(
 ): Promise<string> {
   if (!child) return message;
   let explained = message;
-  const ended = child.stdout.readableEnded || child.stdout.destroyed || !child.running;
-  if (ended) {
-    const info = await Promise.race([child.exited, delay(1000, undefined, { ref: false })]);
-    if (info) explained += `; ${exitedWith(info.code, info.signal)}`;
-  }
+  // Also when its stdout is still open: a process dying of a missing module can fail our first write
+  // (EPIPE) before its stdout has ended. A live process costs this wait, a failed start anyway.
+  const info = await Promise.race([child.exited, delay(1000, undefined, { ref: false })]);
+  if (info) explained += `; ${exitedWith(info.code, info.signal)}`;
+  const ended = info !== undefined || child.stdout.readableEnded || child.stdout.destroyed;
   return stderr.describe(explained, ended);
 }
 
