@@ -83,6 +83,13 @@ export {
   successResponse,
 } from './jsonrpc/messages.js';
 export {
+  decodeMcpHeaderValue,
+  encodeMcpHeaderValue,
+  MCP_NAME_FIELDS,
+  McpHttpHeader,
+  mcpNameOf,
+} from './mcp/http-headers.js';
+export {
   isMethodInEra,
   isModernRequest,
   MCP_NOTIFICATION_METHODS,

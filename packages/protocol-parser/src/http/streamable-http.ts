@@ -4,6 +4,7 @@ import type { Transport } from '../endpoint/transport.js';
 import { JsonRpcErrorCode, MimoErrorCode } from '../errors.js';
 import { parseJson } from '../json/safe-json.js';
 import type { JsonRpcMessage, JsonRpcResponse, RequestId } from '../jsonrpc/messages.js';
+import { decodeMcpHeaderValue, MCP_NAME_FIELDS, McpHttpHeader, mcpNameOf } from '../mcp/http-headers.js';
 import { readModernMeta } from '../mcp/methods.js';
 import { META_KEYS } from '../mcp/schemas.js';
 import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, protocolEra } from '../mcp/versions.js';
@@ -108,13 +109,6 @@ interface LegacySession {
   active: number;
 }
 
-/** Standard request headers of 2026-07-28 (SEP-2243): `Mcp-Name` mirrors this body field per method. */
-const NAME_SOURCE: Record<string, string> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
-
 const SUPPORTED_LEGACY: readonly string[] = LEGACY_PROTOCOL_VERSIONS;
 
 class Rejection {
@@ -144,17 +138,6 @@ function accepts(acceptHeader: string | undefined, type: string): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `Mcp-Name` may carry `=?base64?…?=` for values that are not plain header text (SEP-2243). */
-function decodeNameHeader(value: string): string | undefined {
-  const sentinel = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(value);
-  if (!sentinel) return value;
-  try {
-    return Buffer.from(sentinel[1] as string, 'base64').toString('utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 function tooMany(retryAfterMs: number, what: string): Rejection {
@@ -446,7 +429,7 @@ class StreamableHttpHandler implements McpHttpHandler {
       throw new Rejection(400, JsonRpcErrorCode.PARSE_ERROR, `Parse error: ${(error as Error).message}`);
     }
 
-    const versionHeader = header(request, 'mcp-protocol-version');
+    const versionHeader = header(request, McpHttpHeader.PROTOCOL_VERSION);
     const headerIsModern = protocolEra(versionHeader) === 'modern';
     const single = isRecord(body) ? body : undefined;
     const params = single?.params;
@@ -536,26 +519,22 @@ class StreamableHttpHandler implements McpHttpHandler {
       if (versionHeader !== claimed) {
         throw mismatch(`MCP-Protocol-Version header says ${versionHeader}, the body's _meta says ${claimed}`);
       }
-      const methodHeader = header(request, 'mcp-method');
+      const methodHeader = header(request, McpHttpHeader.METHOD);
       if (methodHeader === undefined) throw mismatch('the required Mcp-Method header is missing');
       if (methodHeader !== method)
         throw mismatch(`Mcp-Method header says ${methodHeader}, the body says ${method}`);
-      const field = NAME_SOURCE[method];
-      const bodyName =
-        field && isRecord(params) && typeof params[field] === 'string'
-          ? (params[field] as string)
-          : undefined;
+      const field = MCP_NAME_FIELDS[method];
+      const bodyName = mcpNameOf(method, params);
       if (bodyName !== undefined) {
-        const nameHeader = header(request, 'mcp-name');
+        const nameHeader = header(request, McpHttpHeader.NAME);
         if (nameHeader === undefined)
           throw mismatch(`the required Mcp-Name header is missing (params.${field})`);
-        const decoded = decodeNameHeader(nameHeader);
-        if (decoded === undefined) throw mismatch('Mcp-Name carries an invalid base64 value');
+        const decoded = decodeMcpHeaderValue(nameHeader);
         if (decoded !== bodyName)
           throw mismatch(`Mcp-Name header says ${decoded}, params.${field} says ${bodyName}`);
       }
     } else {
-      const methodHeader = header(request, 'mcp-method');
+      const methodHeader = header(request, McpHttpHeader.METHOD);
       if (methodHeader !== undefined && methodHeader !== method) {
         throw mismatch(`Mcp-Method header says ${methodHeader}, the body says ${method}`);
       }
@@ -577,7 +556,7 @@ class StreamableHttpHandler implements McpHttpHandler {
   ): Promise<void> {
     const single = isRecord(body) ? body : undefined;
     if (single?.method === 'initialize') {
-      if (header(request, 'mcp-session-id') !== undefined) {
+      if (header(request, McpHttpHeader.SESSION_ID) !== undefined) {
         throw new Rejection(
           400,
           JsonRpcErrorCode.INVALID_REQUEST,
@@ -646,7 +625,7 @@ class StreamableHttpHandler implements McpHttpHandler {
   }
 
   #sessionOf(request: IncomingMessage): LegacySession {
-    const id = header(request, 'mcp-session-id');
+    const id = header(request, McpHttpHeader.SESSION_ID);
     if (id === undefined) {
       throw new Rejection(
         400,
@@ -763,8 +742,8 @@ class StreamableHttpHandler implements McpHttpHandler {
       throw new Rejection(406, -32000, 'Not Acceptable: Accept must list text/event-stream');
     }
     if (
-      header(request, 'mcp-session-id') === undefined &&
-      protocolEra(header(request, 'mcp-protocol-version')) === 'modern'
+      header(request, McpHttpHeader.SESSION_ID) === undefined &&
+      protocolEra(header(request, McpHttpHeader.PROTOCOL_VERSION)) === 'modern'
     ) {
       throw new Rejection(
         405,
