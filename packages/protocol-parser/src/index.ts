@@ -35,6 +35,13 @@ export {
   type NdjsonDecoderOptions,
 } from './framing/ndjson.js';
 export {
+  HttpRejection,
+  HttpTransportErrorCode,
+  writeHttpRejection,
+  writeUpgradeRejection,
+} from './http/http-rejection.js';
+export { createRequestGate, type RequestGate, type RequestGateOptions } from './http/request-gate.js';
+export {
   checkOrigin,
   createBearerVerifier,
   hostnameOf,
