@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createMcpHttpHandler, isLoopbackHostname, writeUpgradeRejection } from '@mimo-mcp/protocol-parser';
+import {
+  createMcpHttpHandler,
+  isLoopbackHostname,
+  writeUpgradeRejection,
+} from '@mimo-mcp/protocol-parser/http';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createMimo, type Mimo } from './app.js';

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMcpHttpHandler, McpServer } from '@mimo-mcp/protocol-parser';
+import { createMcpHttpHandler } from '@mimo-mcp/protocol-parser/http';
+import { McpServer } from '@mimo-mcp/protocol-parser/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpTransport, McpClient } from '../src/index.js';
 

@@ -9,13 +9,11 @@ import {
   checkOrigin,
   createBearerVerifier,
   createMcpHttpHandler,
-  JsonRpcError,
   type McpHttpHandlerOptions,
-  McpServer,
-  META_KEYS,
   RateLimiter,
-  type Tool,
-} from '../src/index.js';
+} from '../src/http/index.js';
+import { JsonRpcError, META_KEYS, type Tool } from '../src/index.js';
+import { McpServer } from '../src/server/index.js';
 import { callSlowSeeingProgress } from './helpers/progress.js';
 
 const closers: Array<() => Promise<unknown>> = [];
