@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
 import { HttpRejection, HttpTransportErrorCode, tooManyRequests } from './http-rejection.js';
 import { header } from './http-request.js';
 import {
@@ -9,6 +10,15 @@ import {
   RateLimiter,
   type RateLimitOptions,
 } from './security.js';
+
+/** The keys of {@link RequestGateOptions}, for callers that pick the gate's part of a larger options object. */
+export const REQUEST_GATE_OPTION_KEYS = {
+  allowedHosts: true,
+  allowedOrigins: true,
+  tokens: true,
+  rateLimit: true,
+  authFailureLimit: true,
+} as const satisfies OptionKeys<RequestGateOptions>;
 
 export interface RequestGateOptions {
   /**
@@ -55,6 +65,7 @@ export interface RequestGate {
  * if (refusal) writeHttpRejection(response, refusal);
  */
 export function createRequestGate(options: RequestGateOptions = {}): RequestGate {
+  rejectUnknownOptions('createRequestGate', options, REQUEST_GATE_OPTION_KEYS);
   const allowedHosts =
     options.allowedHosts === undefined || options.allowedHosts === '*'
       ? options.allowedHosts

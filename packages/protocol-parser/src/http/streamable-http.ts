@@ -10,10 +10,16 @@ import { META_KEYS } from '../mcp/schemas.js';
 import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, protocolEra } from '../mcp/versions.js';
 import type { McpServer, McpSession } from '../server/mcp-server.js';
 import { type Disposable, Emitter } from '../util/emitter.js';
+import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
 import { HttpRejection, HttpTransportErrorCode, writeHttpRejection } from './http-rejection.js';
 import { accepts, header, isRecord, readBody } from './http-request.js';
 import { type LegacySession, type LegacySessionCloseReason, LegacySessions } from './legacy-sessions.js';
-import { createRequestGate, type RequestGate, type RequestGateOptions } from './request-gate.js';
+import {
+  createRequestGate,
+  REQUEST_GATE_OPTION_KEYS,
+  type RequestGate,
+  type RequestGateOptions,
+} from './request-gate.js';
 import { SSE_HEADERS, SSE_KEEP_ALIVE, sseEvent } from './sse.js';
 
 export interface McpHttpHandlerOptions extends RequestGateOptions {
@@ -86,6 +92,17 @@ export interface McpHttpHandler {
 
 const SUPPORTED_LEGACY: readonly string[] = LEGACY_PROTOCOL_VERSIONS;
 
+const HANDLER_OPTION_KEYS = {
+  ...REQUEST_GATE_OPTION_KEYS,
+  server: true,
+  path: true,
+  maxBodyBytes: true,
+  maxSessions: true,
+  sessionIdleMs: true,
+  maxStreamsPerClient: true,
+  heartbeatMs: true,
+} as const satisfies OptionKeys<McpHttpHandlerOptions>;
+
 /**
  * Serves an {@link McpServer} over Streamable HTTP, both protocol eras on one endpoint:
  * - 2026-07-28: stateless POSTs carrying `_meta`, checked against `MCP-Protocol-Version`, `Mcp-Method` and
@@ -100,6 +117,7 @@ const SUPPORTED_LEGACY: readonly string[] = LEGACY_PROTOCOL_VERSIONS;
  * A reply goes as JSON unless the handler sends notifications (progress, logs) first; then it switches to SSE.
  */
 export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHandler {
+  rejectUnknownOptions('createMcpHttpHandler', options, HANDLER_OPTION_KEYS);
   return new StreamableHttpHandler(options);
 }
 
@@ -120,7 +138,11 @@ class StreamableHttpHandler implements McpHttpHandler {
     this.#server = options.server;
     this.#path = options.path ?? '/mcp';
     this.#maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-    this.#gate = createRequestGate(options);
+    this.#gate = createRequestGate(
+      Object.fromEntries(
+        Object.entries(options).filter(([key]) => Object.hasOwn(REQUEST_GATE_OPTION_KEYS, key)),
+      ),
+    );
     this.gate = {
       requiresToken: this.#gate.requiresToken,
       clientKey: (request) => this.#gate.clientKey(request),
