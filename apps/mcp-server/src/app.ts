@@ -15,13 +15,11 @@ import {
   type CallToolResult,
   JsonRpcError,
   JsonRpcErrorCode,
-  McpServer,
   MimoErrorCode,
   type Resource,
   type Tool,
-  type ToolCallScope,
-  type ToolProvider,
 } from '@mimo-mcp/protocol-parser';
+import { McpServer, type ToolCallScope, type ToolProvider } from '@mimo-mcp/protocol-parser/server';
 import { createResourceMonitor, type ResourceMonitor } from '@mimo-mcp/resource-monitor';
 import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createMcpHttpHandler, isLoopbackHostname } from '@mimo-mcp/protocol-parser';
+import {
+  createMcpHttpHandler,
+  isLoopbackHostname,
+  writeUpgradeRejection,
+} from '@mimo-mcp/protocol-parser/http';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createMimo, type Mimo } from './app.js';
@@ -188,16 +192,10 @@ export async function serveHttp(
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    // Same Host/Origin/token/rate rules as /mcp; a refusal is written as a plain HTTP response.
-    const refusal = new FakeResponse();
-    if (!handler.admit(request, refusal as unknown as ServerResponse)) {
-      socket.end(
-        `HTTP/1.1 ${refusal.status} Refused\r\nConnection: close\r\nContent-Type: application/json\r\n${Object.entries(
-          refusal.headers,
-        )
-          .map(([name, value]) => `${name}: ${value}\r\n`)
-          .join('')}Content-Length: ${Buffer.byteLength(refusal.body)}\r\n\r\n${refusal.body}`,
-      );
+    // Same Host/Origin/token/rate rules (and buckets) as /mcp; a refusal is written on the raw socket.
+    const refusal = handler.gate.check(request);
+    if (refusal) {
+      writeUpgradeRejection(socket, refusal);
       return;
     }
     events.upgrade(request, socket, head);
@@ -248,23 +246,6 @@ export async function serveHttp(
     await mimo.close();
   });
   return { url, close: () => trigger('closed'), done };
-}
-
-/** Collects what `admit` writes, to answer a refused WebSocket upgrade on the raw socket. */
-class FakeResponse {
-  status = 500;
-  headers: Record<string, string> = {};
-  body = '';
-  headersSent = false;
-  writeHead(status: number, headers: Record<string, string>) {
-    this.status = status;
-    this.headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'Content-Type'));
-    return this;
-  }
-  end(body?: string) {
-    this.body = body ?? '';
-    return this;
-  }
 }
 
 function startEventStream(

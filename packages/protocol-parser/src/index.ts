@@ -34,22 +34,6 @@ export {
   NdjsonDecoder,
   type NdjsonDecoderOptions,
 } from './framing/ndjson.js';
-export {
-  checkOrigin,
-  createBearerVerifier,
-  hostnameOf,
-  isLoopbackHostname,
-  type OriginVerdict,
-  RateLimiter,
-  type RateLimitOptions,
-} from './http/security.js';
-export {
-  createMcpHttpHandler,
-  type McpHttpEvents,
-  type McpHttpHandler,
-  type McpHttpHandlerOptions,
-  type McpHttpRequestInfo,
-} from './http/streamable-http.js';
 export { parseJson, stripDangerousKeys } from './json/safe-json.js';
 export {
   type ClassifiedMessage,
@@ -82,6 +66,13 @@ export {
   safeParseMessage,
   successResponse,
 } from './jsonrpc/messages.js';
+export {
+  decodeMcpHeaderValue,
+  encodeMcpHeaderValue,
+  MCP_NAME_FIELDS,
+  McpHttpHeader,
+  mcpNameOf,
+} from './mcp/http-headers.js';
 export {
   isMethodInEra,
   isModernRequest,
@@ -208,15 +199,4 @@ export {
   supportsBatching,
   unsupportedProtocolVersionError,
 } from './mcp/versions.js';
-export {
-  McpServer,
-  type McpServerEvents,
-  type McpServerOptions,
-  McpSession,
-  type PromptProvider,
-  type RequestScope,
-  type ResourceProvider,
-  type ToolCallScope,
-  type ToolProvider,
-} from './server/mcp-server.js';
 export { type Disposable, Emitter } from './util/emitter.js';

@@ -9,13 +9,12 @@ import {
   checkOrigin,
   createBearerVerifier,
   createMcpHttpHandler,
-  JsonRpcError,
+  createRequestGate,
   type McpHttpHandlerOptions,
-  McpServer,
-  META_KEYS,
   RateLimiter,
-  type Tool,
-} from '../src/index.js';
+} from '../src/http/index.js';
+import { JsonRpcError, META_KEYS, ProtocolError, type Tool } from '../src/index.js';
+import { McpServer } from '../src/server/index.js';
 import { callSlowSeeingProgress } from './helpers/progress.js';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -546,5 +545,37 @@ describe('Streamable HTTP: hardening from issue #11', () => {
     await ended;
     expect(received).toMatch(/^HTTP\/1.1 401 /);
     expect(received.toLowerCase()).toContain('connection: close');
+  });
+});
+
+describe('createMcpHttpHandler options', () => {
+  it('should reject a misspelt option naming it (bug: tokenz was ignored and the endpoint served without a token)', () => {
+    const options = { server: makeServer(), tokenz: ['secret'] } as unknown as McpHttpHandlerOptions;
+    expect(() => createMcpHttpHandler(options)).toThrow(ProtocolError);
+    expect(() => createMcpHttpHandler(options)).toThrow(
+      /createMcpHttpHandler: unknown option "tokenz" \(did you mean "tokens"\?\)/,
+    );
+    expect(() => createRequestGate({ allowedHost: ['a.example'] } as never)).toThrow(
+      /createRequestGate: unknown option "allowedHost" \(did you mean "allowedHosts"\?\)/,
+    );
+  });
+
+  it('should accept every documented option', async () => {
+    const handler = createMcpHttpHandler({
+      server: makeServer(),
+      path: '/mcp',
+      maxBodyBytes: 1024,
+      maxSessions: 2,
+      sessionIdleMs: 60_000,
+      allowedHosts: ['mimo.example'],
+      allowedOrigins: ['https://app.example'],
+      tokens: ['secret'],
+      rateLimit: { burst: 5, perSecond: 1 },
+      authFailureLimit: false,
+      maxStreamsPerClient: 2,
+      heartbeatMs: 1000,
+    });
+    expect(handler.gate.requiresToken).toBe(true);
+    await handler.close();
   });
 });

@@ -5,13 +5,8 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createInMemoryTransportPair,
-  JsonRpcEndpoint,
-  JsonRpcError,
-  McpServer,
-  META_KEYS,
-} from '../src/index.js';
+import { createInMemoryTransportPair, JsonRpcEndpoint, JsonRpcError, META_KEYS } from '../src/index.js';
+import { McpServer } from '../src/server/index.js';
 import { callSlowSeeingProgress } from './helpers/progress.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/mcp-server.mjs', import.meta.url));

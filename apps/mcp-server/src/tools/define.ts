@@ -1,4 +1,5 @@
-import type { CallToolResult, Tool, ToolAnnotations, ToolCallScope } from '@mimo-mcp/protocol-parser';
+import type { CallToolResult, Tool, ToolAnnotations } from '@mimo-mcp/protocol-parser';
+import type { ToolCallScope } from '@mimo-mcp/protocol-parser/server';
 import { z } from 'zod';
 
 /** One of Mimo's own tools: zod input and output, a handler, annotations. */

@@ -1,6 +1,9 @@
 import {
+  encodeMcpHeaderValue,
   type JsonRpcMessage,
+  McpHttpHeader,
   META_KEYS,
+  mcpNameOf,
   ProtocolError,
   parseJson,
   type Transport,
@@ -102,16 +105,6 @@ async function readEventStream(
   }
 }
 
-/** The `Mcp-Name` routing header: the tool or prompt name, or the resource URI. */
-function routingName(message: RequestLike): string | undefined {
-  const params = message.params;
-  if (!params) return undefined;
-  if (message.method === 'tools/call' || message.method === 'prompts/get')
-    return params.name as string | undefined;
-  if (message.method === 'resources/read') return params.uri as string | undefined;
-  return undefined;
-}
-
 /**
  * A client {@link Transport} for Streamable HTTP: each message is its own POST; the answer is a JSON body
  * or a Server-Sent Events stream scoped to the request. Requests carry `MCP-Protocol-Version` (from the
@@ -169,11 +162,11 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       META_KEYS.PROTOCOL_VERSION
     ];
     const version = typeof metaVersion === 'string' ? metaVersion : legacyVersion;
-    if (version) headers['mcp-protocol-version'] = version;
-    if (single?.method) headers['mcp-method'] = single.method;
-    const name = single ? routingName(single) : undefined;
-    if (name !== undefined) headers['mcp-name'] = name;
-    if (sessionId) headers['mcp-session-id'] = sessionId;
+    if (version) headers[McpHttpHeader.PROTOCOL_VERSION] = version;
+    if (single?.method) headers[McpHttpHeader.METHOD] = single.method;
+    const name = mcpNameOf(single?.method, single?.params);
+    if (name !== undefined) headers[McpHttpHeader.NAME] = encodeMcpHeaderValue(name);
+    if (sessionId) headers[McpHttpHeader.SESSION_ID] = sessionId;
 
     if (single?.method === 'notifications/cancelled') {
       const requestId = single.params?.requestId;
@@ -197,7 +190,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       release();
       throw new ProtocolError('CLOSED', `POST ${url} failed: ${(error as Error).message}`, { cause: error });
     }
-    const assigned = response.headers.get('mcp-session-id');
+    const assigned = response.headers.get(McpHttpHeader.SESSION_ID);
     if (assigned) sessionId = assigned;
     const initializeId = single?.method === 'initialize' ? single.id : undefined;
     const type = response.headers.get('content-type') ?? '';
@@ -257,7 +250,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
         // Legacy sessions end with a DELETE; best effort, bounded.
         await doFetch(url, {
           method: 'DELETE',
-          headers: { ...options.headers, 'mcp-session-id': sessionId },
+          headers: { ...options.headers, [McpHttpHeader.SESSION_ID]: sessionId },
           signal: AbortSignal.timeout(2000),
         }).catch(() => {});
       }

@@ -550,3 +550,14 @@ describe('createInMemoryTransportPair', () => {
     expect(got[0]).not.toBe(message);
   });
 });
+
+describe('JsonRpcEndpoint options', () => {
+  it('should reject a misspelt option naming it and the likely key (bug: requestTimeout was ignored, 60 s used)', () => {
+    const options = { requestTimeout: 5_000 } as unknown as JsonRpcEndpointOptions;
+    expect(() => new JsonRpcEndpoint(options)).toThrow(ProtocolError);
+    expect(() => new JsonRpcEndpoint(options)).toThrow(
+      /JsonRpcEndpoint: unknown option "requestTimeout" \(did you mean "requestTimeoutMs"\?\); accepted options: requestTimeoutMs, /,
+    );
+    expect(() => new JsonRpcEndpoint({ requestTimeoutMs: 5_000, answerMalformed: false })).not.toThrow();
+  });
+});

@@ -16,6 +16,7 @@ import {
   successResponse,
 } from '../jsonrpc/messages.js';
 import { type Disposable, Emitter } from '../util/emitter.js';
+import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
 import type { Transport } from './transport.js';
 
 /** Progress reported for a request (MCP basic/utilities/progress). */
@@ -154,6 +155,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const ENDPOINT_OPTION_KEYS = {
+  requestTimeoutMs: true,
+  handlerTimeoutMs: true,
+  maxConcurrentRequests: true,
+  allowBatch: true,
+  exposeInternalErrors: true,
+  answerMalformed: true,
+} as const satisfies OptionKeys<JsonRpcEndpointOptions>;
+
 /**
  * A transport-agnostic JSON-RPC 2.0 peer, used by both Mimo's client and its server: it generates ids,
  * correlates responses to requests (many in flight at once), times requests out and honours
@@ -183,6 +193,7 @@ export class JsonRpcEndpoint {
   #closed = false;
 
   constructor(options: JsonRpcEndpointOptions = {}) {
+    rejectUnknownOptions('JsonRpcEndpoint', options, ENDPOINT_OPTION_KEYS);
     const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     const maxConcurrentRequests = options.maxConcurrentRequests ?? 1_000;
     if (!(requestTimeoutMs > 0)) {

@@ -1,0 +1,15 @@
+/**
+ * `@mimo-mcp/protocol-parser/server`: `McpServer`, its registries (tool, resource and prompt providers) and
+ * session types. The wire level (JSON-RPC, MCP schemas, framing, transports) stays on the root entry.
+ */
+export {
+  McpServer,
+  type McpServerEvents,
+  type McpServerOptions,
+  McpSession,
+  type PromptProvider,
+  type RequestScope,
+  type ResourceProvider,
+  type ToolCallScope,
+  type ToolProvider,
+} from './mcp-server.js';
