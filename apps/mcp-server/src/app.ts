@@ -13,6 +13,8 @@ import {
 import { createProcessManager, type ProcessManager } from '@mimo-mcp/process-manager';
 import {
   type CallToolResult,
+  type DefinedTool,
+  defineTool,
   JsonRpcError,
   JsonRpcErrorCode,
   McpServer,
@@ -27,7 +29,6 @@ import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loadConfig, type MimoConfig } from './config.js';
-import { type AppTool, defineTool } from './tools/define.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
 import { ToolFinder } from './tools/tool-finder.js';
@@ -269,10 +270,10 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   });
 
   const finder = new ToolFinder(store);
-  const own = new Map<string, AppTool>();
+  const own = new Map<string, DefinedTool>();
   const memory = memoryTools(store);
   const graph = graphTools(store);
-  const gatewayTools: AppTool[] = [
+  const gatewayTools: DefinedTool[] = [
     defineTool({
       name: 'skills_status',
       title: 'Skill status',
@@ -303,7 +304,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       },
     }),
   ];
-  const metaTools: AppTool[] = [
+  const metaTools: DefinedTool[] = [
     defineTool({
       name: 'find_tools',
       title: 'Find tools',
@@ -422,7 +423,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     ...gateway.listTools(),
   ];
   const listTools = (): Tool[] => {
-    const defs = (tools: AppTool[]) => tools.map((tool) => tool.definition);
+    const defs = (tools: DefinedTool[]) => tools.map((tool) => tool.definition);
     if (config.toolProfile === 'memory')
       return [
         ...defs(memory),

@@ -208,6 +208,7 @@ export {
   supportsBatching,
   unsupportedProtocolVersionError,
 } from './mcp/versions.js';
+export { type DefinedTool, defineTool } from './server/define-tool.js';
 export {
   McpServer,
   type McpServerEvents,
