@@ -75,6 +75,10 @@ export interface ServerDescription {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Give up after this long. `Infinity` arms no timer: `signal` is then the call's only deadline (the gateway
+   * passes its timeout policy's signal so). @default the client's requestTimeoutMs
+   */
   timeoutMs?: number;
   /** Progress notifications for this call. */
   onProgress?: (progress: Progress) => void;
