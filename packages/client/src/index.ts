@@ -19,8 +19,14 @@ export {
   type SkillGateway,
   type SkillGatewayEvents,
   type SkillGatewayOptions,
+  type ToolCallEvent,
 } from './gateway/gateway.js';
 export { EXPOSED_NAME_PATTERN, exposedName, exposedUri, NameRegistry, resolveUri } from './gateway/names.js';
+export {
+  type GatewayProviders,
+  type GatewayProvidersOptions,
+  gatewayProviders,
+} from './gateway/providers.js';
 export type { SkillDefaults, SkillHealth, SkillStatus } from './gateway/skill.js';
 export {
   type SkillConfigIssue,

@@ -77,6 +77,25 @@ export interface SkillGatewayEvents extends Record<string, unknown> {
   'skill-output-invalid': SkillEvents['output-invalid'];
   /** The catalog cache file could not be read (it is then ignored) or written. */
   'catalog-cache-error': { path: string; error: Error };
+  /**
+   * A `callTool` settled. `skill` and `tool` are the upstream names (resolved once, after a lazy skill's
+   * discovery); both are undefined for a name nothing answers to. `outcome` is `ok`, `tool-error` (an
+   * `isError` result) or `error` (the call threw: `error`).
+   */
+  'tool-call': ToolCallEvent;
+}
+
+/** The payload of the gateway's `tool-call` event. */
+export interface ToolCallEvent {
+  /** The exposed name the caller used. */
+  name: string;
+  skill: string | undefined;
+  tool: string | undefined;
+  /** The arguments as given (they may hold secrets: redact before logging or storing them). */
+  arguments: Record<string, unknown>;
+  durationMs: number;
+  outcome: 'ok' | 'tool-error' | 'error';
+  error?: ClientError;
 }
 
 /** Where the gateway records an exposed tool's origin, in `tool._meta`. */
@@ -225,11 +244,33 @@ class Gateway implements SkillGateway {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.#assertOpen();
-    const { pair, options: remaining } = await this.#resolveWaiting(() => this.#tools, name, options);
-    const entry = pair ? this.#skills.get(pair.skill) : undefined;
-    if (!pair || !entry)
-      throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
-    return entry.skill.callTool(pair.name, args, remaining);
+    const started = performance.now();
+    let pair: { skill: string; name: string } | undefined;
+    const settled = (outcome: ToolCallEvent['outcome'], error?: ClientError) =>
+      this.#events.emit('tool-call', {
+        name,
+        skill: pair?.skill,
+        tool: pair?.name,
+        arguments: args,
+        durationMs: performance.now() - started,
+        outcome,
+        ...(error ? { error } : {}),
+      });
+    try {
+      const resolved = await this.#resolveWaiting(() => this.#tools, name, options);
+      pair = resolved.pair;
+      const entry = pair ? this.#skills.get(pair.skill) : undefined;
+      if (!pair || !entry) {
+        pair = undefined;
+        throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
+      }
+      const result = await entry.skill.callTool(pair.name, args, resolved.options);
+      settled(result.isError ? 'tool-error' : 'ok');
+      return result;
+    } catch (error) {
+      settled('error', ClientError.isInstance(error) ? error : undefined);
+      throw error;
+    }
   }
 
   /**
