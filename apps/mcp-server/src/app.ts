@@ -5,6 +5,7 @@ import {
   gatewayProviders,
   type SkillGateway,
   type ToolCallEvent,
+  ToolFinder,
   watchConfigFile,
 } from '@mimo-mcp/client';
 import {
@@ -36,7 +37,6 @@ import { z } from 'zod';
 import { loadConfig, type MimoConfig } from './config.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
-import { ToolFinder } from './tools/tool-finder.js';
 import { VERSION } from './version.js';
 
 export interface Mimo {
@@ -255,7 +255,12 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     alerts: monitor.activeAlerts(),
   });
 
-  const finder = new ToolFinder(store);
+  // Through the store, so tool descriptions share its embedding cache.
+  const finder = new ToolFinder({
+    id: store.embedder.id,
+    dimensions: store.embedder.dimensions,
+    embed: (texts, options) => store.embedTexts(texts, options?.signal),
+  });
   const own = new Map<string, DefinedTool>();
   const memory = memoryTools(store);
   const graph = graphTools(store);
@@ -308,13 +313,15 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
         ),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
-      run: async ({ query, limit }) => ({
-        tools: (await finder.find(query, allTools(), limit ?? 8)).map(({ tool, score }) => ({
-          name: tool.name,
-          ...(tool.description ? { description: tool.description } : {}),
-          score,
-          inputSchema: tool.inputSchema,
-        })),
+      run: async ({ query, limit }, scope) => ({
+        tools: (await finder.find(query, allTools(), limit ?? 8, { signal: scope.signal })).map(
+          ({ tool, score }) => ({
+            name: tool.name,
+            ...(tool.description ? { description: tool.description } : {}),
+            score,
+            inputSchema: tool.inputSchema,
+          }),
+        ),
       }),
     }),
     defineTool({

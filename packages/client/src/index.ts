@@ -33,6 +33,7 @@ export {
   type ValidateSkillConfigOptions,
   validateSkillConfig,
 } from './gateway/skill-spec.js';
+export { type ToolEmbedder, ToolFinder, type ToolMatch } from './gateway/tool-finder.js';
 export { watchConfigFile } from './gateway/watch.js';
 export {
   type CallOptions,
