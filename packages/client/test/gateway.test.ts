@@ -143,6 +143,17 @@ describe('gateway supervision', () => {
     expect(Date.now() - started).toBeLessThan(50);
   });
 
+  it('should reject an unknown option, and an unknown default, with a message naming it (bug: ignored in silence)', async () => {
+    await expect(gateway({ mcpServers: {} }, { procesManager: undefined } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/createSkillGateway: unknown option "procesManager"/),
+    });
+    await expect(gateway({ mcpServers: {} }, { defaults: { timeoutMS: 5 } as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/unknown option "timeoutMS" \(did you mean "timeoutMs"\?\)/),
+    });
+  });
+
   it('should give a call one deadline, not two racing timers (bug: the skill’s timeout policy and the client request timeout both ran)', async () => {
     const g = await gateway({ mcpServers: { stuck: raw() } });
     await g.start();

@@ -13,8 +13,9 @@ import type {
   Tool,
 } from '@mimo-mcp/protocol-parser';
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
-import { ClientError } from '../errors.js';
+import { ClientError, rejectUnknownOptions } from '../errors.js';
 import type { CallOptions } from '../mcp-client.js';
+import { CLIENT_VERSION } from '../version.js';
 import { CatalogCache } from './catalog-cache.js';
 import {
   canonical,
@@ -36,7 +37,7 @@ export interface SkillGatewayOptions {
   /** The process manager to start stdio skills with. @default one created from `processManagerOptions`, closed with the gateway */
   processManager?: ProcessManager;
   processManagerOptions?: ProcessManagerOptions;
-  /** Sent to skills as `clientInfo`. @default { name: 'mimo-gateway', version: '0.1.0' } */
+  /** Sent to skills as `clientInfo`. @default { name: 'mimo-gateway', version: <this package's version> } */
   clientInfo?: Implementation;
   /** Defaults for every skill (each skill's own options win). */
   defaults?: Partial<Omit<SkillDefaults, 'clientInfo'>> & {
@@ -146,19 +147,39 @@ export interface SkillGateway extends AsyncDisposable {
  * Streamable HTTP transport; their tools are exposed as `<skill>__<tool>` names that always match
  * `^[a-zA-Z0-9_-]{1,64}$`; every skill has its own circuit breaker, bulkhead and timeout.
  *
- * @throws {ClientError} `INVALID_CONFIG`
+ * @throws {ClientError} `INVALID_CONFIG`; `INVALID_ARGUMENT` for an unknown option (the message names it)
  * @example
  * const gateway = await createSkillGateway({ config: 'mcp.json' });
  * await gateway.start();
  * const result = await gateway.callTool('filesystem__read_file', { path: '/tmp/notes.txt' });
  */
 export async function createSkillGateway(options: SkillGatewayOptions): Promise<SkillGateway> {
+  rejectUnknownOptions('createSkillGateway', options, OPTION_NAMES);
+  if (options.defaults) rejectUnknownOptions('createSkillGateway defaults', options.defaults, DEFAULT_NAMES);
   const path = typeof options.config === 'string' ? options.config : undefined;
   const config = path ? await loadGatewayConfig(path) : parseGatewayConfig(options.config);
   const cache = options.catalogCache ? new CatalogCache(options.catalogCache.path) : undefined;
   const cacheError = await cache?.load();
   return new Gateway(options, config, path, cache, cacheError);
 }
+
+const OPTION_NAMES: ReadonlyArray<keyof SkillGatewayOptions> = [
+  'config',
+  'watch',
+  'processManager',
+  'processManagerOptions',
+  'clientInfo',
+  'defaults',
+  'catalogCache',
+];
+const DEFAULT_NAMES: ReadonlyArray<keyof NonNullable<SkillGatewayOptions['defaults']>> = [
+  'timeoutMs',
+  'connectTimeoutMs',
+  'maxConcurrency',
+  'breakerThreshold',
+  'breakerHalfOpenAfterMs',
+  'startup',
+];
 
 class Gateway implements SkillGateway {
   readonly #path: string | undefined;
@@ -198,7 +219,7 @@ class Gateway implements SkillGateway {
       breakerThreshold: defaults.breakerThreshold ?? 5,
       breakerHalfOpenAfterMs: defaults.breakerHalfOpenAfterMs ?? 30_000,
       startup: defaults.startup ?? 'lazy',
-      clientInfo: options.clientInfo ?? { name: 'mimo-gateway', version: '0.1.0' },
+      clientInfo: options.clientInfo ?? { name: 'mimo-gateway', version: CLIENT_VERSION },
     };
     this.#ownsManager = options.processManager === undefined;
     this.#manager = options.processManager ?? createProcessManager(options.processManagerOptions);
