@@ -1,6 +1,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ClientError, createSkillGateway, type SkillGateway, watchConfigFile } from '@mimo-mcp/client';
+import {
+  createSkillGateway,
+  gatewayProviders,
+  type SkillGateway,
+  type ToolCallEvent,
+  ToolFinder,
+  watchConfigFile,
+} from '@mimo-mcp/client';
 import {
   createLocalEmbedder,
   createOllamaEmbedder,
@@ -12,23 +19,26 @@ import {
 } from '@mimo-mcp/memory-store';
 import { createProcessManager, type ProcessManager } from '@mimo-mcp/process-manager';
 import {
-  type CallToolResult,
   JsonRpcError,
   JsonRpcErrorCode,
   MimoErrorCode,
   type Resource,
   type Tool,
 } from '@mimo-mcp/protocol-parser';
-import { McpServer, type ToolCallScope, type ToolProvider } from '@mimo-mcp/protocol-parser/server';
+import {
+  type DefinedTool,
+  defineTool,
+  McpServer,
+  type ResourceProvider,
+  type ToolProvider,
+} from '@mimo-mcp/protocol-parser/server';
 import { createResourceMonitor, type ResourceMonitor } from '@mimo-mcp/resource-monitor';
 import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loadConfig, type MimoConfig } from './config.js';
-import { type AppTool, defineTool } from './tools/define.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
-import { ToolFinder } from './tools/tool-finder.js';
 import { VERSION } from './version.js';
 
 export interface Mimo {
@@ -73,25 +83,6 @@ export function createEmbedder(config: MimoConfig): Embedder {
     });
   }
   return createLocalEmbedder(embedder.dimensions ? { dimensions: embedder.dimensions } : {});
-}
-
-/**
- * A gateway failure as the JSON-RPC error a client should see: a name or URI nothing answers to is the
- * client's mistake (`notFound`), as is an invalid parameter a skill refused; the rest stays internal.
- */
-function gatewayWireError(error: unknown, notFound: number, data?: Record<string, unknown>): unknown {
-  if (!ClientError.isInstance(error)) return error;
-  if (error.code === 'UNKNOWN_NAME') return new JsonRpcError(notFound, error.message, data);
-  if (error.code === 'INVALID_ARGUMENT')
-    return new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, error.message);
-  if (
-    error.code === 'REMOTE_ERROR' &&
-    (error.remoteCode === JsonRpcErrorCode.INVALID_PARAMS ||
-      error.remoteCode === JsonRpcErrorCode.RESOURCE_NOT_FOUND)
-  ) {
-    return new JsonRpcError(error.remoteCode, error.message, error.data?.remote ?? data);
-  }
-  return error;
 }
 
 /** How long a skill gets, after its stdin closed, before SIGTERM, and after SIGTERM before SIGKILL. */
@@ -266,11 +257,16 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     alerts: monitor.activeAlerts(),
   });
 
-  const finder = new ToolFinder(store);
-  const own = new Map<string, AppTool>();
+  // Through the store, so tool descriptions share its embedding cache.
+  const finder = new ToolFinder({
+    id: store.embedder.id,
+    dimensions: store.embedder.dimensions,
+    embed: (texts, options) => store.embedTexts(texts, options?.signal),
+  });
+  const own = new Map<string, DefinedTool>();
   const memory = memoryTools(store);
   const graph = graphTools(store);
-  const gatewayTools: AppTool[] = [
+  const gatewayTools: DefinedTool[] = [
     defineTool({
       name: 'skills_status',
       title: 'Skill status',
@@ -301,7 +297,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       },
     }),
   ];
-  const metaTools: AppTool[] = [
+  const metaTools: DefinedTool[] = [
     defineTool({
       name: 'find_tools',
       title: 'Find tools',
@@ -319,13 +315,15 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
         ),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
-      run: async ({ query, limit }) => ({
-        tools: (await finder.find(query, allTools(), limit ?? 8)).map(({ tool, score }) => ({
-          name: tool.name,
-          ...(tool.description ? { description: tool.description } : {}),
-          score,
-          inputSchema: tool.inputSchema,
-        })),
+      run: async ({ query, limit }, scope) => ({
+        tools: (await finder.find(query, allTools(), limit ?? 8, { signal: scope.signal })).map(
+          ({ tool, score }) => ({
+            name: tool.name,
+            ...(tool.description ? { description: tool.description } : {}),
+            score,
+            inputSchema: tool.inputSchema,
+          }),
+        ),
       }),
     }),
     defineTool({
@@ -342,56 +340,25 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   for (const tool of [...memory, ...graph, ...gatewayTools, ...metaTools])
     own.set(tool.definition.name, tool);
 
-  // call_tool is defined apart: it dispatches to every other tool.
-  const callTool = async (
-    name: string,
-    args: Record<string, unknown>,
-    scope: ToolCallScope,
-  ): Promise<CallToolResult> => {
-    const tool = own.get(name);
-    if (tool) return tool.call(args, scope);
-    const started = Date.now();
-    let result: CallToolResult;
-    try {
-      // A skill still starting is waited for (within the call's timeout) before a name is judged unknown.
-      result = await gateway.callTool(name, args, {
-        signal: scope.signal,
-        onProgress: (progress) => void scope.sendProgress(progress),
-      });
-    } catch (error) {
-      if (ClientError.isInstance(error) && error.code === 'UNKNOWN_NAME') {
-        throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, `Unknown tool: ${name}`);
-      }
-      const message = ClientError.isInstance(error) ? error.message : String(error);
-      result = { content: [{ type: 'text', text: message }], isError: true };
-    }
-    if (config.recordSkillCalls) void recordSkillCall(name, args, result, Date.now() - started);
-    return result;
-  };
-  const recordSkillCall = async (
-    name: string,
-    args: Record<string, unknown>,
-    result: CallToolResult,
-    durationMs: number,
-  ) => {
-    const origin = gateway.resolveTool(name);
-    if (!origin) return;
-    const outcome = result.isError ? 'failed' : 'succeeded';
+  const recordSkillCall = async ({ skill, tool, arguments: args, durationMs, outcome }: ToolCallEvent) => {
+    const result = outcome === 'ok' ? 'succeeded' : 'failed';
+    const ms = Math.round(durationMs);
     try {
       await store.create(
         {
-          content: `${origin.skill}/${origin.tool} ${outcome} in ${durationMs} ms with arguments ${summarizeArguments(args)}`,
+          content: `${skill}/${tool} ${result} in ${ms} ms with arguments ${summarizeArguments(args)}`,
           kind: 'skill-call',
-          tags: ['skill-call', origin.skill.toLowerCase().slice(0, 64)],
-          importance: result.isError ? 0.6 : 0.3,
-          metadata: { skill: origin.skill, tool: origin.tool, outcome, durationMs },
+          tags: ['skill-call', (skill as string).toLowerCase().slice(0, 64)],
+          importance: outcome === 'ok' ? 0.3 : 0.6,
+          metadata: { skill, tool, outcome: result, durationMs: ms },
         },
         { nearDuplicates: 'skip' },
       );
     } catch (error) {
-      logger.warn({ err: error, tool: name }, 'could not record the skill call');
+      logger.warn({ err: error, skill, tool }, 'could not record the skill call');
     }
   };
+  // call_tool is defined apart: it dispatches to every other tool.
   const callToolTool = defineTool({
     name: 'call_tool',
     title: 'Call a tool',
@@ -404,7 +371,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     annotations: { openWorldHint: true },
     run: async ({ name, arguments: args }, scope) => {
       if (name === 'call_tool') throw new Error('call_tool cannot call itself');
-      const result = await callTool(name, args ?? {}, scope);
+      const result = await providers.tools.call(name, args ?? {}, scope);
       if (result.isError)
         throw new Error((result.content[0] as { text?: string } | undefined)?.text ?? `${name} failed`);
       return (result.structuredContent as Record<string, unknown> | undefined) ?? { content: result.content };
@@ -420,7 +387,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     ...gateway.listTools(),
   ];
   const listTools = (): Tool[] => {
-    const defs = (tools: AppTool[]) => tools.map((tool) => tool.definition);
+    const defs = (tools: DefinedTool[]) => tools.map((tool) => tool.definition);
     if (config.toolProfile === 'memory')
       return [
         ...defs(memory),
@@ -438,35 +405,83 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       ...gateway.listTools(),
     ];
   };
+  const ownResources: ResourceProvider = {
+    list: (): Resource[] => [
+      { uri: 'mimo://status', name: 'status', title: 'Mimo status', mimeType: 'application/json' },
+      {
+        uri: 'mimo://graph',
+        name: 'graph',
+        title: 'Knowledge graph (paged: mimo://graph?cursor=…)',
+        mimeType: 'application/json',
+      },
+    ],
+    read: async (uri) => {
+      if (uri === 'mimo://status') {
+        return {
+          contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(await status(), null, 2) }],
+        };
+      }
+      if (uri === 'mimo://graph' || uri.startsWith('mimo://graph?')) {
+        const cursor = new URL(uri).searchParams.get('cursor') ?? undefined;
+        const page = await store.graph
+          .readGraph({ ...(cursor ? { cursor } : {}), limit: 100 })
+          .catch((error: unknown) => {
+            // A cursor that is not one of ours is the client's mistake, not an internal error.
+            if (MemoryStoreError.isInstance(error) && error.code === 'INVALID_ARGUMENT')
+              throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, error.message, { uri });
+            throw error;
+          });
+        const next = page.nextCursor
+          ? `mimo://graph?cursor=${encodeURIComponent(page.nextCursor)}`
+          : undefined;
+        return {
+          contents: [
+            {
+              uri,
+              mimeType: 'application/json',
+              text: JSON.stringify({ ...page, nextCursor: undefined, next }, null, 2),
+            },
+          ],
+        };
+      }
+      throw new JsonRpcError(JsonRpcErrorCode.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+    },
+  };
+  const providers = gatewayProviders(gateway, {
+    tools: [...own.values()],
+    listTools,
+    resources: ownResources,
+  });
+
+  const observeToolCall = (tool: string, skill: string, outcome: string, durationMs: number) =>
+    toolCallSeconds.observe({ tool, skill, outcome }, durationMs / 1000);
+  gateway.on('tool-call', (event) => {
+    // Unknown names are not labels: a client could otherwise grow the series without bound. A gateway failure
+    // other than an unknown name reaches the client as an isError result.
+    observeToolCall(
+      event.skill ? event.name : '(unknown)',
+      event.skill ?? '(unknown)',
+      event.outcome === 'ok' ? 'ok' : event.skill ? 'tool-error' : 'protocol-error',
+      event.durationMs,
+    );
+    if (config.recordSkillCalls && event.skill) void recordSkillCall(event);
+  });
   let accepting = true;
   const tools: ToolProvider = {
-    list: () => listTools(),
+    list: providers.tools.list,
     call: (name, args, scope) => {
       if (!accepting)
         throw new JsonRpcError(
           MimoErrorCode.SHUTTING_DOWN,
           'Mimo is shutting down; try again after it restarts',
         );
+      // A skill's tool is observed through the gateway's tool-call event; Mimo's own never throw.
+      if (!own.has(name)) return providers.tools.call(name, args, scope);
       const started = performance.now();
-      const observe = (outcome: string) => {
-        // Resolved after the call: a lazy skill's names may be known only once it started.
-        const skill = own.has(name) ? 'mimo' : gateway.resolveTool(name)?.skill;
-        // Unknown names are not labels: a client could otherwise grow the series without bound.
-        toolCallSeconds.observe(
-          { tool: skill ? name : '(unknown)', skill: skill ?? '(unknown)', outcome },
-          (performance.now() - started) / 1000,
-        );
-      };
-      return callTool(name, args, scope).then(
-        (result) => {
-          observe(result.isError ? 'tool-error' : 'ok');
-          return result;
-        },
-        (error: unknown) => {
-          observe('protocol-error');
-          throw error;
-        },
-      );
+      return providers.tools.call(name, args, scope).then((result) => {
+        observeToolCall(name, 'mimo', result.isError ? 'tool-error' : 'ok', performance.now() - started);
+        return result;
+      });
     },
   };
 
@@ -475,61 +490,8 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     instructions:
       'Mimo remembers across sessions. Use memory_search before answering questions about past decisions, preferences or facts, and memory_store to keep new ones. The knowledge-graph tools (create_entities, search_nodes, …) keep structured facts. Skill tools are named <skill>__<tool>.',
     tools,
-    resources: {
-      list: (): Resource[] => [
-        { uri: 'mimo://status', name: 'status', title: 'Mimo status', mimeType: 'application/json' },
-        {
-          uri: 'mimo://graph',
-          name: 'graph',
-          title: 'Knowledge graph (paged: mimo://graph?cursor=…)',
-          mimeType: 'application/json',
-        },
-        ...gateway.listResources(),
-      ],
-      read: async (uri, scope) => {
-        if (uri === 'mimo://status') {
-          return {
-            contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(await status(), null, 2) }],
-          };
-        }
-        if (uri === 'mimo://graph' || uri.startsWith('mimo://graph?')) {
-          const cursor = new URL(uri).searchParams.get('cursor') ?? undefined;
-          const page = await store.graph
-            .readGraph({ ...(cursor ? { cursor } : {}), limit: 100 })
-            .catch((error: unknown) => {
-              // A cursor that is not one of ours is the client's mistake, not an internal error.
-              if (MemoryStoreError.isInstance(error) && error.code === 'INVALID_ARGUMENT')
-                throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, error.message, { uri });
-              throw error;
-            });
-          const next = page.nextCursor
-            ? `mimo://graph?cursor=${encodeURIComponent(page.nextCursor)}`
-            : undefined;
-          return {
-            contents: [
-              {
-                uri,
-                mimeType: 'application/json',
-                text: JSON.stringify({ ...page, nextCursor: undefined, next }, null, 2),
-              },
-            ],
-          };
-        }
-        if (uri.startsWith('mimo-skill://')) {
-          return gateway.readResource(uri, { signal: scope.signal }).catch((error: unknown) => {
-            throw gatewayWireError(error, JsonRpcErrorCode.RESOURCE_NOT_FOUND, { uri });
-          });
-        }
-        throw new JsonRpcError(JsonRpcErrorCode.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
-      },
-    },
-    prompts: {
-      list: () => gateway.listPrompts(),
-      get: (name, args, scope) =>
-        gateway.getPrompt(name, args, { signal: scope.signal }).catch((error: unknown) => {
-          throw gatewayWireError(error, JsonRpcErrorCode.INVALID_PARAMS);
-        }),
-    },
+    resources: providers.resources,
+    prompts: providers.prompts,
     endpoint: { maxConcurrentRequests: 256 },
   });
   server.on('client-connected', ({ era, protocolVersion, clientInfo }) =>

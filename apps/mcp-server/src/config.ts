@@ -198,8 +198,25 @@ export interface MimoConfig {
   };
 }
 
+export type ConfigErrorCode =
+  /** A flag, environment variable or file field has a value Mimo cannot use (the default). */
+  | 'INVALID_VALUE'
+  /** A configuration or token file named explicitly does not exist. */
+  | 'FILE_NOT_FOUND'
+  /** A file is not what it should be: not valid JSON, not a regular file, unreadable, or holding no token. */
+  | 'INVALID_FILE'
+  /** A token is too short or contains spaces. */
+  | 'INVALID_TOKEN';
+
+/** A configuration Mimo cannot start with; the message names the flag, variable or file and the reason. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly code: ConfigErrorCode;
+
+  constructor(message: string, options: { code?: ConfigErrorCode; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'INVALID_VALUE';
+  }
 }
 
 /** A namespace from the working directory: the repository (nearest `.git`) or directory name. */
@@ -285,13 +302,18 @@ export function loadConfig(
     try {
       raw = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (error) {
-      throw new ConfigError(`${configPath}: not valid JSON: ${(error as Error).message}`);
+      throw new ConfigError(`${configPath}: not valid JSON: ${(error as Error).message}`, {
+        code: 'INVALID_FILE',
+        cause: error,
+      });
     }
     const problems = fileProblems(raw, configPath);
     if (problems.length > 0) throw new ConfigError(problems.join('\n'));
     file = ConfigFileSchema.parse(raw);
   } else if (explicitPath) {
-    throw new ConfigError(`${configPath}: no such file (from ${flags.config ? '--config' : 'MIMO_CONFIG'})`);
+    throw new ConfigError(`${configPath}: no such file (from ${flags.config ? '--config' : 'MIMO_CONFIG'})`, {
+      code: 'FILE_NOT_FOUND',
+    });
   }
 
   const choice = <T extends string>(
@@ -378,7 +400,7 @@ export function readTokenFile(path: string, source: string, warnings: string[]):
   let text: string;
   try {
     const stats = statSync(path);
-    if (!stats.isFile()) throw new ConfigError(`${source}: ${path} is not a file`);
+    if (!stats.isFile()) throw new ConfigError(`${source}: ${path} is not a file`, { code: 'INVALID_FILE' });
     if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
       warnings.push(
         `${source}: ${path} is readable by group or others (mode ${(stats.mode & 0o777).toString(8)}); run chmod 600 on it`,
@@ -392,6 +414,7 @@ export function readTokenFile(path: string, source: string, warnings: string[]):
       code === 'ENOENT'
         ? `${source}: ${path}: no such file`
         : `${source}: cannot read ${path}: ${(error as Error).message}`,
+      { code: code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'INVALID_FILE', cause: error },
     );
   }
   const tokens: string[] = [];
@@ -399,14 +422,20 @@ export function readTokenFile(path: string, source: string, warnings: string[]):
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     if (/\s/.test(line))
-      throw new ConfigError(`${source}: ${path}:${index + 1}: a token cannot contain spaces`);
+      throw new ConfigError(`${source}: ${path}:${index + 1}: a token cannot contain spaces`, {
+        code: 'INVALID_TOKEN',
+      });
     if (line.length < 16) {
-      throw new ConfigError(`${source}: ${path}:${index + 1}: a token needs at least 16 characters`);
+      throw new ConfigError(`${source}: ${path}:${index + 1}: a token needs at least 16 characters`, {
+        code: 'INVALID_TOKEN',
+      });
     }
     tokens.push(line);
   }
   if (tokens.length === 0) {
-    throw new ConfigError(`${source}: ${path} holds no token (one per line; # starts a comment)`);
+    throw new ConfigError(`${source}: ${path} holds no token (one per line; # starts a comment)`, {
+      code: 'INVALID_FILE',
+    });
   }
   return tokens;
 }
@@ -451,7 +480,8 @@ function httpConfig(
   ];
   const tokens = [flagTokens, envTokens, fileTokens].find((level) => level.length > 0) ?? [];
   for (const token of tokens) {
-    if (token.length < 16) throw new ConfigError('http token: a token needs at least 16 characters');
+    if (token.length < 16)
+      throw new ConfigError('http token: a token needs at least 16 characters', { code: 'INVALID_TOKEN' });
   }
   let rateLimit = file.rateLimit ?? { burst: 2000, perSecond: 1000 };
   const rateText = flags.rateLimit ?? env.MIMO_HTTP_RATE_LIMIT;

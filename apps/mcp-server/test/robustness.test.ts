@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { isAlive, waitFor } from '@mimo-mcp/internal-testing/processes';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EAGER_EVERYTHING, INITIALIZE_REQUEST, impureLines, raw, sandbox } from './helpers.js';
+import { EAGER_EVERYTHING, INITIALIZE_REQUEST, impureLines, type Message, raw, sandbox } from './helpers.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {

@@ -58,3 +58,20 @@ export class ClientError extends Error {
     return typeof value === 'object' && value !== null && MARKER in value;
   }
 }
+
+/**
+ * Throws `INVALID_ARGUMENT` naming the first option `known` does not list (with the option it may be a
+ * misspelling of): a misspelt option would otherwise be ignored in silence, and its default used.
+ * @internal
+ */
+export function rejectUnknownOptions(what: string, options: object, known: readonly string[]): void {
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  const key = unknown[0] as string;
+  const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
+  throw new ClientError(
+    'INVALID_ARGUMENT',
+    `${what}: unknown option ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; the options are ${known.join(', ')}`,
+    { data: { unknown } },
+  );
+}

@@ -19,14 +19,21 @@ export {
   type SkillGateway,
   type SkillGatewayEvents,
   type SkillGatewayOptions,
+  type ToolCallEvent,
 } from './gateway/gateway.js';
 export { EXPOSED_NAME_PATTERN, exposedName, exposedUri, NameRegistry, resolveUri } from './gateway/names.js';
+export {
+  type GatewayProviders,
+  type GatewayProvidersOptions,
+  gatewayProviders,
+} from './gateway/providers.js';
 export type { SkillDefaults, SkillHealth, SkillStatus } from './gateway/skill.js';
 export {
   type SkillConfigIssue,
   type ValidateSkillConfigOptions,
   validateSkillConfig,
 } from './gateway/skill-spec.js';
+export { type ToolEmbedder, ToolFinder, type ToolMatch } from './gateway/tool-finder.js';
 export { watchConfigFile } from './gateway/watch.js';
 export {
   type CallOptions,

@@ -36,7 +36,8 @@ import {
 } from '@mimo-mcp/protocol-parser';
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import type { z } from 'zod';
-import { ClientError } from './errors.js';
+import { ClientError, rejectUnknownOptions } from './errors.js';
+import { CLIENT_VERSION } from './version.js';
 
 /** How the client picks the protocol era. */
 export type VersionNegotiation =
@@ -48,7 +49,7 @@ export type VersionNegotiation =
   | 'modern';
 
 export interface McpClientOptions {
-  /** Sent to servers as `clientInfo`. @default { name: 'mimo', version: '0.1.0' } */
+  /** Sent to servers as `clientInfo`. @default { name: 'mimo', version: <this package's version> } */
   clientInfo?: Implementation;
   /** Capabilities declared to servers. @default {} (no sampling, elicitation or roots) */
   capabilities?: ClientCapabilities;
@@ -75,6 +76,10 @@ export interface ServerDescription {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Give up after this long. `Infinity` arms no timer: `signal` is then the call's only deadline (the gateway
+   * passes its timeout policy's signal so). @default the client's requestTimeoutMs
+   */
   timeoutMs?: number;
   /** Progress notifications for this call. */
   onProgress?: (progress: Progress) => void;
@@ -101,7 +106,17 @@ export interface McpClientEvents extends Record<string, unknown> {
   'message-invalid': { kind: 'frame' | 'message'; reason: string };
 }
 
-const DEFAULT_CLIENT_INFO: Implementation = { name: 'mimo', version: '0.1.0' };
+const DEFAULT_CLIENT_INFO: Implementation = { name: 'mimo', version: CLIENT_VERSION };
+
+const OPTION_NAMES: ReadonlyArray<keyof McpClientOptions> = [
+  'clientInfo',
+  'capabilities',
+  'versionNegotiation',
+  'requestTimeoutMs',
+  'probeTimeoutMs',
+  'connectTimeoutMs',
+  'maxPages',
+];
 
 /** Turns endpoint failures into {@link ClientError}s, keeping the server's code for remote errors. */
 export function toClientError(error: unknown, what: string): ClientError {
@@ -139,6 +154,7 @@ export function toClientError(error: unknown, what: string): ClientError {
  * identify a modern server, as the 2026-07-28 specification describes; modern requests then carry the
  * protocol version, capabilities and client info in `_meta`. Requests are multiplexed by id (many in flight
  * at once), each with its own timeout and signal; aborting or timing out sends `notifications/cancelled`.
+ * @throws {ClientError} `INVALID_ARGUMENT` from the constructor for an unknown option (the message names it)
  *
  * @example
  * const client = new McpClient();
@@ -155,6 +171,7 @@ export class McpClient implements AsyncDisposable {
   #closed = false;
 
   constructor(options: McpClientOptions = {}) {
+    rejectUnknownOptions('new McpClient', options, OPTION_NAMES);
     this.#options = {
       clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
       capabilities: options.capabilities ?? {},

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@mimo-mcp/internal-testing/processes';
 import {
@@ -207,6 +208,43 @@ describe('McpClient over the in-memory transport', () => {
     expect(description).toMatchObject({ era: 'legacy', serverInfo: { name: 'in-process' } });
     expect((await client.listTools()).map((tool) => tool.name)).toEqual(['add']);
     expect(text(await client.callTool('add', { a: 2, b: 40 }))).toBe('42');
+  });
+
+  it('should send this package’s version as clientInfo by default (bug: a hard-coded 0.1.0)', async () => {
+    const [clientSide, serverSide] = createInMemoryTransportPair();
+    const server = new JsonRpcEndpoint();
+    let clientInfo: unknown;
+    server.setRequestHandler('initialize', (params) => {
+      clientInfo = (params as { clientInfo?: unknown }).clientInfo;
+      return {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        serverInfo: { name: 'in-process', version: '1' },
+      };
+    });
+    await server.connect(serverSide);
+    defer(() => server.close());
+    const client = new McpClient({ versionNegotiation: 'legacy' });
+    defer(() => client.close());
+    await client.connect(clientSide);
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(clientInfo).toEqual({ name: 'mimo', version });
+  });
+});
+
+describe('McpClient options', () => {
+  it('should reject an unknown option with a message naming it (bug: a misspelt requestTimeoutMS was ignored)', () => {
+    let error: unknown;
+    try {
+      new McpClient({ requestTimeoutMS: 5 } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(ClientError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', data: { unknown: ['requestTimeoutMS'] } });
+    expect((error as Error).message).toMatch(
+      /new McpClient: unknown option "requestTimeoutMS" \(did you mean "requestTimeoutMs"\?\)/,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { descendantsOf, isAlive, processesMatching, waitFor } from '@mimo-mcp/internal-testing/processes';
 import { createProcessManager } from '@mimo-mcp/process-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ClientError,
   createSkillGateway,
@@ -141,6 +141,33 @@ describe('gateway supervision', () => {
     expect(refused.code).toBe('SKILL_UNAVAILABLE');
     expect(refused.message).toMatch(/circuit is open/);
     expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('should reject an unknown option, and an unknown default, with a message naming it (bug: ignored in silence)', async () => {
+    await expect(gateway({ mcpServers: {} }, { procesManager: undefined } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/createSkillGateway: unknown option "procesManager"/),
+    });
+    await expect(gateway({ mcpServers: {} }, { defaults: { timeoutMS: 5 } as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/unknown option "timeoutMS" \(did you mean "timeoutMs"\?\)/),
+    });
+  });
+
+  it('should give a call one deadline, not two racing timers (bug: the skill’s timeout policy and the client request timeout both ran)', async () => {
+    const g = await gateway({ mcpServers: { stuck: raw() } });
+    await g.start();
+    // A distinctive timeout, so the call's own timers can be told from every other timer in the process.
+    const timeoutMs = 1_237;
+    // The library's timers are unref()'d, which process.getActiveResourcesInfo() does not list: count the
+    // timers armed with the call's timeout instead (the spy calls through; nothing is faked).
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      expect((await failure(() => g.callTool('stuck__hang', {}, { timeoutMs }))).code).toBe('TIMEOUT');
+      expect(spy.mock.calls.filter(([, delay]) => delay === timeoutMs)).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('should report crash-loop for a skill that dies at start, and keep serving the others', async () => {

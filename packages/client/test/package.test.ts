@@ -8,4 +8,32 @@ describe('package', () => {
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.modules)).toContain('.');
   });
+
+  it('should export exactly its public API', async () => {
+    expect(Object.keys(await import('../dist/index.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "ClientError",
+        "EXPOSED_NAME_PATTERN",
+        "GATEWAY_META_KEY",
+        "GatewayConfigSchema",
+        "McpClient",
+        "NameRegistry",
+        "SkillConfigSchema",
+        "ToolFinder",
+        "createHttpTransport",
+        "createInMemoryTransportPair",
+        "createSkillGateway",
+        "createStdioTransport",
+        "exposedName",
+        "exposedUri",
+        "gatewayProviders",
+        "loadGatewayConfig",
+        "parseGatewayConfig",
+        "resolveUri",
+        "toClientError",
+        "validateSkillConfig",
+        "watchConfigFile",
+      ]
+    `);
+  });
 });

@@ -1,3 +1,4 @@
+export { ResourceMonitorError, type ResourceMonitorErrorCode } from './errors.js';
 export {
   BUILTIN_METRICS,
   type ChildSample,

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ResourceMonitorError } from './errors.js';
 import { type Alert, ThresholdEvaluator, type ThresholdRule } from './thresholds.js';
 
 /** One child process as reported by whoever runs it (e.g. `@mimo-mcp/process-manager`'s `process-sample`). */
@@ -72,6 +73,27 @@ export interface ResourceMonitorEvents extends Record<string, unknown> {
    * file descriptors); sampling goes on at the next tick.
    */
   'sample-error': { error: unknown };
+}
+
+const OPTION_NAMES: ReadonlyArray<keyof ResourceMonitorOptions> = [
+  'intervalMs',
+  'thresholds',
+  'registry',
+  'prefix',
+];
+
+/** A misspelt option would otherwise be ignored in silence, and its default used. */
+function rejectUnknownOptions(options: ResourceMonitorOptions): void {
+  const known: readonly string[] = OPTION_NAMES;
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  const key = unknown[0] as string;
+  const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
+  throw new ResourceMonitorError(
+    'INVALID_ARGUMENT',
+    `createResourceMonitor: unknown option ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; the options are ${known.join(', ')}`,
+    { data: { unknown } },
+  );
 }
 
 /** Metric names the monitor itself registers (with the default prefix). */
@@ -165,6 +187,8 @@ function openFds(): number | undefined {
  * and child processes on an unref'd interval; evaluates threshold rules with hysteresis (raising and
  * resolving alerts as events); and exposes everything as Prometheus metrics and a JSON snapshot.
  *
+ * @throws {ResourceMonitorError} `INVALID_ARGUMENT` for an unknown option (the message names it) or a bad
+ *   value; `DUPLICATE_NAME` for two threshold rules with one name
  * @example
  * const monitor = createResourceMonitor({ thresholds: [{ name: 'MemoryHigh', metric: 'rssBytes', above: 512 * 2 ** 20 }] });
  * monitor.on('alert-raised', (alert) => log.warn(alert, 'resource alert'));
@@ -172,9 +196,13 @@ function openFds(): number | undefined {
  * monitor.start();
  */
 export function createResourceMonitor(options: ResourceMonitorOptions = {}): ResourceMonitor {
+  rejectUnknownOptions(options);
   const intervalMs = options.intervalMs ?? 10_000;
   if (!Number.isInteger(intervalMs) || intervalMs < 10) {
-    throw new TypeError(`intervalMs must be an integer ≥ 10, got ${String(intervalMs)}`);
+    throw new ResourceMonitorError(
+      'INVALID_ARGUMENT',
+      `intervalMs must be an integer ≥ 10, got ${String(intervalMs)}`,
+    );
   }
   const prefix = options.prefix ?? 'mimo_';
   const registry = options.registry ?? new Registry();
@@ -334,7 +362,10 @@ export function createResourceMonitor(options: ResourceMonitorOptions = {}): Res
     },
     addGauge(definition) {
       if (gauges.has(definition.name))
-        throw new TypeError(`A gauge named ${definition.name} is already registered`);
+        throw new ResourceMonitorError(
+          'DUPLICATE_NAME',
+          `A gauge named ${definition.name} is already registered; give the new one another name`,
+        );
       const metric = new Gauge({
         name: definition.name,
         help: definition.help,

@@ -1,3 +1,5 @@
+import { ResourceMonitorError } from './errors.js';
+
 /** A threshold on one sampled value, with hysteresis and an optional sustain period. */
 export interface ThresholdRule {
   /** Alert name, e.g. `MemoryHigh`. Unique per monitor. */
@@ -47,11 +49,15 @@ export class ThresholdEvaluator {
     const names = new Set<string>();
     this.#states = rules.map((rule) => {
       if (names.has(rule.name))
-        throw new TypeError(`Threshold name ${JSON.stringify(rule.name)} is used twice`);
+        throw new ResourceMonitorError(
+          'DUPLICATE_NAME',
+          `Threshold name ${JSON.stringify(rule.name)} is used twice; every rule needs its own name`,
+        );
       names.add(rule.name);
       const resolveBelow = rule.resolveBelow ?? rule.above * 0.9;
       if (!(resolveBelow <= rule.above)) {
-        throw new TypeError(
+        throw new ResourceMonitorError(
+          'INVALID_ARGUMENT',
           `Threshold ${rule.name}: resolveBelow (${resolveBelow}) must not exceed above (${rule.above})`,
         );
       }

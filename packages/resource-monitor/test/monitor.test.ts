@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { type Alert, BUILTIN_METRICS, createResourceMonitor, type ResourceMonitor } from '../src/index.js';
+import {
+  type Alert,
+  BUILTIN_METRICS,
+  createResourceMonitor,
+  type ResourceMonitor,
+  ResourceMonitorError,
+} from '../src/index.js';
 
 const monitors: ResourceMonitor[] = [];
 const make = (...args: Parameters<typeof createResourceMonitor>) => {
@@ -213,5 +219,40 @@ describe('shipped monitoring files', () => {
     const outcome = JSON.parse(stdout) as { errors: string[]; samplesAfter: number };
     expect(outcome.errors).toContain('EMFILE');
     expect(outcome.samplesAfter).toBeGreaterThan(0);
+  });
+});
+
+describe('createResourceMonitor options', () => {
+  const thrown = (run: () => unknown): unknown => {
+    try {
+      run();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('should reject an unknown option with a message naming it (bug: a misspelt intervalMS was ignored)', () => {
+    const error = thrown(() => make({ intervalMS: 50 } as never));
+    expect(ResourceMonitorError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', data: { unknown: ['intervalMS'] } });
+    expect((error as Error).message).toMatch(/unknown option "intervalMS" \(did you mean "intervalMs"\?\)/);
+  });
+
+  it('should throw its package error, not a bare TypeError, for bad values and duplicate names', () => {
+    expect(thrown(() => make({ intervalMs: 1 }))).toMatchObject({
+      name: 'ResourceMonitorError',
+      code: 'INVALID_ARGUMENT',
+    });
+    const rule = { name: 'Twice', metric: 'rssBytes', above: 1 } as const;
+    expect(thrown(() => make({ thresholds: [rule, rule] }))).toMatchObject({
+      name: 'ResourceMonitorError',
+      code: 'DUPLICATE_NAME',
+    });
+    const monitor = make();
+    monitor.addGauge({ name: 'test_gauge', help: 'x', collect: () => 1 });
+    const duplicate = thrown(() => monitor.addGauge({ name: 'test_gauge', help: 'x', collect: () => 1 }));
+    expect(ResourceMonitorError.isInstance(duplicate)).toBe(true);
+    expect(duplicate).toMatchObject({ code: 'DUPLICATE_NAME' });
   });
 });

@@ -8,4 +8,17 @@ describe('package', () => {
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.modules)).toContain('.');
   });
+
+  it('should export exactly its public API', async () => {
+    expect(Object.keys(await import('../dist/index.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "BUILTIN_METRICS",
+        "DEFAULT_THRESHOLDS",
+        "DURATION_BUCKETS_SECONDS",
+        "ResourceMonitorError",
+        "ThresholdEvaluator",
+        "createResourceMonitor",
+      ]
+    `);
+  });
 });

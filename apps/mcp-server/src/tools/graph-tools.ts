@@ -1,6 +1,6 @@
 import type { MemoryStore } from '@mimo-mcp/memory-store';
+import { type DefinedTool, defineTool } from '@mimo-mcp/protocol-parser/server';
 import { z } from 'zod';
-import { type AppTool, defineTool } from './define.js';
 import { namespaceHint, SearchNamespace } from './memory-tools.js';
 
 const Namespace = z
@@ -47,7 +47,7 @@ const scoped = (namespace: string | undefined) => (namespace ? { namespace } : {
  * The official `@modelcontextprotocol/server-memory` tools, same names and argument shapes (so its users can
  * switch), plus `graph_traverse`.
  */
-export function graphTools(store: MemoryStore): AppTool[] {
+export function graphTools(store: MemoryStore): DefinedTool[] {
   const graph = store.graph;
   const active = (namespace: string | undefined) => namespace ?? store.namespace;
   /** `namespace`, and a hint when nothing was found there but other namespaces hold data. */

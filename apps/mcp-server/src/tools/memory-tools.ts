@@ -1,6 +1,6 @@
 import type { Memory, MemoryStore } from '@mimo-mcp/memory-store';
+import { type DefinedTool, defineTool } from '@mimo-mcp/protocol-parser/server';
 import { z } from 'zod';
-import { type AppTool, defineTool } from './define.js';
 
 const Namespace = z
   .string()
@@ -66,7 +66,7 @@ const Filter = {
 const memoryOut = (memory: Memory) => memory as unknown as z.input<typeof MemoryOut>;
 
 /** memory_store, memory_search, memory_get, memory_update, memory_delete, memory_list. */
-export function memoryTools(store: MemoryStore): AppTool[] {
+export function memoryTools(store: MemoryStore): DefinedTool[] {
   return [
     defineTool({
       name: 'memory_store',

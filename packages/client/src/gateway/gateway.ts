@@ -13,8 +13,9 @@ import type {
   Tool,
 } from '@mimo-mcp/protocol-parser';
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
-import { ClientError } from '../errors.js';
+import { ClientError, rejectUnknownOptions } from '../errors.js';
 import type { CallOptions } from '../mcp-client.js';
+import { CLIENT_VERSION } from '../version.js';
 import { CatalogCache } from './catalog-cache.js';
 import {
   canonical,
@@ -36,7 +37,7 @@ export interface SkillGatewayOptions {
   /** The process manager to start stdio skills with. @default one created from `processManagerOptions`, closed with the gateway */
   processManager?: ProcessManager;
   processManagerOptions?: ProcessManagerOptions;
-  /** Sent to skills as `clientInfo`. @default { name: 'mimo-gateway', version: '0.1.0' } */
+  /** Sent to skills as `clientInfo`. @default { name: 'mimo-gateway', version: <this package's version> } */
   clientInfo?: Implementation;
   /** Defaults for every skill (each skill's own options win). */
   defaults?: Partial<Omit<SkillDefaults, 'clientInfo'>> & {
@@ -77,6 +78,25 @@ export interface SkillGatewayEvents extends Record<string, unknown> {
   'skill-output-invalid': SkillEvents['output-invalid'];
   /** The catalog cache file could not be read (it is then ignored) or written. */
   'catalog-cache-error': { path: string; error: Error };
+  /**
+   * A `callTool` settled. `skill` and `tool` are the upstream names (resolved once, after a lazy skill's
+   * discovery); both are undefined for a name nothing answers to. `outcome` is `ok`, `tool-error` (an
+   * `isError` result) or `error` (the call threw: `error`).
+   */
+  'tool-call': ToolCallEvent;
+}
+
+/** The payload of the gateway's `tool-call` event. */
+export interface ToolCallEvent {
+  /** The exposed name the caller used. */
+  name: string;
+  skill: string | undefined;
+  tool: string | undefined;
+  /** The arguments as given (they may hold secrets: redact before logging or storing them). */
+  arguments: Record<string, unknown>;
+  durationMs: number;
+  outcome: 'ok' | 'tool-error' | 'error';
+  error?: ClientError;
 }
 
 /** Where the gateway records an exposed tool's origin, in `tool._meta`. */
@@ -127,19 +147,39 @@ export interface SkillGateway extends AsyncDisposable {
  * Streamable HTTP transport; their tools are exposed as `<skill>__<tool>` names that always match
  * `^[a-zA-Z0-9_-]{1,64}$`; every skill has its own circuit breaker, bulkhead and timeout.
  *
- * @throws {ClientError} `INVALID_CONFIG`
+ * @throws {ClientError} `INVALID_CONFIG`; `INVALID_ARGUMENT` for an unknown option (the message names it)
  * @example
  * const gateway = await createSkillGateway({ config: 'mcp.json' });
  * await gateway.start();
  * const result = await gateway.callTool('filesystem__read_file', { path: '/tmp/notes.txt' });
  */
 export async function createSkillGateway(options: SkillGatewayOptions): Promise<SkillGateway> {
+  rejectUnknownOptions('createSkillGateway', options, OPTION_NAMES);
+  if (options.defaults) rejectUnknownOptions('createSkillGateway defaults', options.defaults, DEFAULT_NAMES);
   const path = typeof options.config === 'string' ? options.config : undefined;
   const config = path ? await loadGatewayConfig(path) : parseGatewayConfig(options.config);
   const cache = options.catalogCache ? new CatalogCache(options.catalogCache.path) : undefined;
   const cacheError = await cache?.load();
   return new Gateway(options, config, path, cache, cacheError);
 }
+
+const OPTION_NAMES: ReadonlyArray<keyof SkillGatewayOptions> = [
+  'config',
+  'watch',
+  'processManager',
+  'processManagerOptions',
+  'clientInfo',
+  'defaults',
+  'catalogCache',
+];
+const DEFAULT_NAMES: ReadonlyArray<keyof NonNullable<SkillGatewayOptions['defaults']>> = [
+  'timeoutMs',
+  'connectTimeoutMs',
+  'maxConcurrency',
+  'breakerThreshold',
+  'breakerHalfOpenAfterMs',
+  'startup',
+];
 
 class Gateway implements SkillGateway {
   readonly #path: string | undefined;
@@ -179,7 +219,7 @@ class Gateway implements SkillGateway {
       breakerThreshold: defaults.breakerThreshold ?? 5,
       breakerHalfOpenAfterMs: defaults.breakerHalfOpenAfterMs ?? 30_000,
       startup: defaults.startup ?? 'lazy',
-      clientInfo: options.clientInfo ?? { name: 'mimo-gateway', version: '0.1.0' },
+      clientInfo: options.clientInfo ?? { name: 'mimo-gateway', version: CLIENT_VERSION },
     };
     this.#ownsManager = options.processManager === undefined;
     this.#manager = options.processManager ?? createProcessManager(options.processManagerOptions);
@@ -225,11 +265,33 @@ class Gateway implements SkillGateway {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.#assertOpen();
-    const { pair, options: remaining } = await this.#resolveWaiting(() => this.#tools, name, options);
-    const entry = pair ? this.#skills.get(pair.skill) : undefined;
-    if (!pair || !entry)
-      throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
-    return entry.skill.callTool(pair.name, args, remaining);
+    const started = performance.now();
+    let pair: { skill: string; name: string } | undefined;
+    const settled = (outcome: ToolCallEvent['outcome'], error?: ClientError) =>
+      this.#events.emit('tool-call', {
+        name,
+        skill: pair?.skill,
+        tool: pair?.name,
+        arguments: args,
+        durationMs: performance.now() - started,
+        outcome,
+        ...(error ? { error } : {}),
+      });
+    try {
+      const resolved = await this.#resolveWaiting(() => this.#tools, name, options);
+      pair = resolved.pair;
+      const entry = pair ? this.#skills.get(pair.skill) : undefined;
+      if (!pair || !entry) {
+        pair = undefined;
+        throw new ClientError('UNKNOWN_NAME', `No tool named ${JSON.stringify(name)} is exposed`);
+      }
+      const result = await entry.skill.callTool(pair.name, args, resolved.options);
+      settled(result.isError ? 'tool-error' : 'ok');
+      return result;
+    } catch (error) {
+      settled('error', ClientError.isInstance(error) ? error : undefined);
+      throw error;
+    }
   }
 
   /**

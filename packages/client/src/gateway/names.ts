@@ -96,6 +96,8 @@ export class NameRegistry {
 }
 
 const URI_SCHEME = 'mimo-skill:';
+/** How every URI {@link exposedUri} makes begins. @internal */
+export const EXPOSED_URI_PREFIX = `${URI_SCHEME}//`;
 
 /**
  * The URI a gateway exposes for a skill's resource: `mimo-skill://<skill>/<encoded original URI>`, so two

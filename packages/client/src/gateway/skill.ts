@@ -324,7 +324,8 @@ export class Skill {
           if (typeof error === 'object' && error !== null) beforeSend.add(error);
           throw error;
         }
-        return client.callTool(tool, args, { ...options, signal, timeoutMs });
+        // The policy's timeout is the call's one deadline (its signal): the request arms no timer of its own.
+        return client.callTool(tool, args, { ...options, signal, timeoutMs: Number.POSITIVE_INFINITY });
       }, options.signal);
     } catch (error) {
       throw this.#translate(error, `${this.name}/${tool}`);
@@ -338,14 +339,14 @@ export class Skill {
     args: Record<string, string>,
     options: CallOptions = {},
   ): Promise<GetPromptResult> {
-    return this.#simple(`${this.name}/${name}`, options, (client, signal, timeoutMs) =>
-      client.getPrompt(name, args, { ...options, signal, timeoutMs }),
+    return this.#simple(`${this.name}/${name}`, options, (client, signal) =>
+      client.getPrompt(name, args, { ...options, signal, timeoutMs: Number.POSITIVE_INFINITY }),
     );
   }
 
   async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
-    return this.#simple(`${this.name} ${uri}`, options, (client, signal, timeoutMs) =>
-      client.readResource(uri, { ...options, signal, timeoutMs }),
+    return this.#simple(`${this.name} ${uri}`, options, (client, signal) =>
+      client.readResource(uri, { ...options, signal, timeoutMs: Number.POSITIVE_INFINITY }),
     );
   }
 
@@ -391,7 +392,8 @@ export class Skill {
   async #simple<T>(
     what: string,
     options: CallOptions,
-    run: (client: McpClient, signal: AbortSignal, timeoutMs: number) => Promise<T>,
+    /** `signal` carries the call's deadline (the policy's timeout). */
+    run: (client: McpClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     this.#assertUsable();
     this.#calls++;
@@ -402,7 +404,7 @@ export class Skill {
     this.#service?.touch();
     try {
       return await wrap(this.#breaker, timeout(timeoutMs), this.#bulkhead).execute(
-        async ({ signal }) => run(await this.ensureReady(signal), signal, timeoutMs),
+        async ({ signal }) => run(await this.ensureReady(signal), signal),
         options.signal,
       );
     } catch (error) {

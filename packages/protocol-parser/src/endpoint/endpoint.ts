@@ -58,7 +58,11 @@ export type FallbackRequestHandler = (
 ) => unknown | Promise<unknown>;
 
 export interface RequestOptions {
-  /** Give up after this long without a response (then send `notifications/cancelled`). @default endpoint's requestTimeoutMs */
+  /**
+   * Give up after this long without a response (then send `notifications/cancelled`). `Infinity` arms no timer:
+   * the caller bounds the request with `signal` (one deadline for a call that has its own).
+   * @default endpoint's requestTimeoutMs
+   */
   timeoutMs?: number;
   /** Abort the request; rejects with `ABORTED` and sends `notifications/cancelled`. */
   signal?: AbortSignal;
@@ -649,6 +653,7 @@ export class JsonRpcEndpoint {
 
   #armTimeout(id: number, pending: PendingRequest): void {
     if (pending.timer) clearTimeout(pending.timer);
+    if (pending.timeoutMs === Number.POSITIVE_INFINITY && pending.maxTotalTimeoutMs === undefined) return;
     let delay = pending.timeoutMs;
     if (pending.maxTotalTimeoutMs !== undefined) {
       const remaining = pending.maxTotalTimeoutMs - (Date.now() - pending.startedAt);

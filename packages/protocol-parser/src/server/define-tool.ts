@@ -1,9 +1,9 @@
-import type { CallToolResult, Tool, ToolAnnotations } from '@mimo-mcp/protocol-parser';
-import type { ToolCallScope } from '@mimo-mcp/protocol-parser/server';
 import { z } from 'zod';
+import type { CallToolResult, Tool, ToolAnnotations } from '../mcp/schemas.js';
+import type { ToolCallScope } from './mcp-server.js';
 
-/** One of Mimo's own tools: zod input and output, a handler, annotations. */
-export interface AppTool {
+/** A tool defined with {@link defineTool}: its `tools/list` definition and a validating `call`. */
+export interface DefinedTool {
   readonly definition: Tool;
   call(args: Record<string, unknown>, scope: ToolCallScope): Promise<CallToolResult>;
 }
@@ -28,6 +28,22 @@ function describeIssues(error: z.ZodError): string {
  * Defines a tool. Arguments are validated with `input`; invalid ones come back as an `isError` result naming
  * the field (so a model can correct itself). The handler's value becomes `structuredContent` (described by
  * `output`) and a JSON text block; a thrown error becomes an `isError` result with its message.
+ * Both schemas become JSON Schema (`inputSchema` in the input view, `outputSchema` in the output view).
+ *
+ * @example
+ * const echo = defineTool({
+ *   name: 'echo',
+ *   title: 'Echo',
+ *   description: 'Returns its text.',
+ *   input: z.strictObject({ text: z.string() }),
+ *   output: z.object({ text: z.string() }),
+ *   annotations: { readOnlyHint: true },
+ *   run: async ({ text }) => ({ text }),
+ * });
+ * const server = new McpServer({
+ *   serverInfo: { name: 'echo', version: '1.0.0' },
+ *   tools: { list: () => [echo.definition], call: (_name, args, scope) => echo.call(args, scope) },
+ * });
  */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: {
   name: string;
@@ -37,7 +53,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: {
   output: O;
   annotations: Omit<ToolAnnotations, 'title'>;
   run: (args: z.output<I>, scope: ToolCallScope) => Promise<z.input<O>>;
-}): AppTool {
+}): DefinedTool {
   const definition: Tool = {
     name: spec.name,
     title: spec.title,
