@@ -1,16 +1,12 @@
 export type { Disposable } from '@mimo-mcp/resilience';
-export {
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  type Migration,
-  runMigrations,
-} from './driver/sqlite/migrations.js';
-export { createSqliteDriver, type SqliteDriverOptions } from './driver/sqlite/sqlite-driver.js';
 export type {
   EntityRow,
-  ExportRecord,
   GraphDriver,
-  ImportCounts,
+  NewRelation,
+  RelationRow,
+  TraversalOptions,
+} from './driver/graph-driver.js';
+export type {
   InsertOutcome,
   InsertResult,
   MaybePromise,
@@ -18,15 +14,20 @@ export type {
   MemoryPatch,
   MemoryRow,
   NewMemoryRow,
-  NewRelation,
   PrunePolicy,
-  RelationRow,
   StorageDriver,
   StoredVector,
   StoreStats,
-  TraversalOptions,
   VectorChanges,
-} from './driver/types.js';
+} from './driver/memory-driver.js';
+export {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  type Migration,
+  runMigrations,
+} from './driver/sqlite/migrations.js';
+export { createSqliteDriver, type SqliteDriverOptions } from './driver/sqlite/sqlite-driver.js';
+export type { ExportRecord, ImportCounts } from './driver/transfer.js';
 export type { BackfillStatus } from './embedding/backfill-scheduler.js';
 export { type Embedder, LruCache } from './embedding/embedder.js';
 export {

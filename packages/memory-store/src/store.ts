@@ -1,7 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
-import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import type {
   InsertResult,
   MemoryFilter,
@@ -10,7 +9,8 @@ import type {
   NewMemoryRow,
   StorageDriver,
   StoreStats,
-} from './driver/types.js';
+} from './driver/memory-driver.js';
+import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { type Embedder, LruCache } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';

@@ -1,5 +1,5 @@
 // The change log other connections read to refresh their in-memory vector index.
-import type { StoredVector, VectorChanges } from '../types.js';
+import type { StoredVector, VectorChanges } from '../memory-driver.js';
 import type { SqliteConnection } from './connection.js';
 import { blobVector, json } from './rows.js';
 

@@ -1,5 +1,5 @@
 // Filter SQL: a memory filter over alias `m`, relation validity and entity existence at a time.
-import type { MemoryFilter } from '../types.js';
+import type { MemoryFilter } from '../memory-driver.js';
 import { json } from './rows.js';
 
 /** The SQL condition and parameters of a {@link MemoryFilter} over alias `m`. */

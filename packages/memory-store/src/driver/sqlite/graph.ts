@@ -1,7 +1,7 @@
 // The knowledge graph over SQLite.
 import { MemoryStoreError } from '../../errors.js';
 import { type KeywordTerm, quoteFtsTerm } from '../../search/keyword-query.js';
-import type { EntityRow, GraphDriver, NewRelation, RelationRow, TraversalOptions } from '../types.js';
+import type { EntityRow, GraphDriver, NewRelation, RelationRow, TraversalOptions } from '../graph-driver.js';
 import type { SqliteConnection } from './connection.js';
 import { existedSql, validitySql } from './filters.js';
 import {

@@ -1,6 +1,6 @@
 // Keyword search over memories: FTS5 with a bounded match cost and a document-frequency cache.
 import { type KeywordTerm, quoteFtsTerm } from '../../search/keyword-query.js';
-import type { MemoryFilter } from '../types.js';
+import type { MemoryFilter } from '../memory-driver.js';
 import type { SqliteConnection } from './connection.js';
 import { filterSql } from './filters.js';
 import { json } from './rows.js';

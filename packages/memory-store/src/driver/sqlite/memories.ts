@@ -7,7 +7,7 @@ import type {
   MemoryRow,
   NewMemoryRow,
   PrunePolicy,
-} from '../types.js';
+} from '../memory-driver.js';
 import { failWith, type SqliteConnection } from './connection.js';
 import { filterSql } from './filters.js';
 import { decodeCursor, encodeCursor, json, MEMORY_COLUMNS, type MemorySqlRow, toMemory } from './rows.js';

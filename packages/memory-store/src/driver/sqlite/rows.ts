@@ -1,7 +1,8 @@
 // Row mapping: SQL rows to driver rows, vector BLOBs, JSON and page cursors.
 
 import { MemoryStoreError } from '../../errors.js';
-import type { EntityRow, MemoryRow, RelationRow } from '../types.js';
+import type { EntityRow, RelationRow } from '../graph-driver.js';
+import type { MemoryRow } from '../memory-driver.js';
 
 export const MEMORY_COLUMNS =
   'm.id, m.namespace, m.content, m.kind, m.tags, m.importance, m.metadata, m.created_at, m.updated_at, ' +

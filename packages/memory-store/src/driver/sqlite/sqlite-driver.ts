@@ -5,8 +5,6 @@
 
 import type { KeywordTerm } from '../../search/keyword-query.js';
 import type {
-  ExportRecord,
-  ImportCounts,
   InsertResult,
   MemoryFilter,
   MemoryPatch,
@@ -17,7 +15,8 @@ import type {
   StoredVector,
   StoreStats,
   VectorChanges,
-} from '../types.js';
+} from '../memory-driver.js';
+import type { ExportRecord, ImportCounts } from '../transfer.js';
 import * as changes from './changes.js';
 import { SqliteConnection, type SqliteDriverOptions } from './connection.js';
 import { SqliteGraph } from './graph.js';

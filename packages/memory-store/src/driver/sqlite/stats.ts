@@ -1,5 +1,5 @@
 // Statistics and the namespaces in use.
-import type { StoreStats } from '../types.js';
+import type { StoreStats } from '../memory-driver.js';
 import type { SqliteConnection } from './connection.js';
 
 export function stats(connection: SqliteConnection, namespace: string | undefined, now: number): StoreStats {

@@ -1,7 +1,7 @@
 // Export and import of every record (memories, entities, relations, predicates).
 import { MemoryStoreError } from '../../errors.js';
 import { contentHash } from '../../util/hash.js';
-import type { ExportRecord, ImportCounts } from '../types.js';
+import type { ExportRecord, ImportCounts } from '../transfer.js';
 import type { SqliteConnection } from './connection.js';
 import type { SqliteGraph } from './graph.js';
 import { addToCounts, deleteRows, findByHash } from './memories.js';

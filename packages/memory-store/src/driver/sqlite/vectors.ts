@@ -1,5 +1,5 @@
 // Stored vectors (for the in-memory index and the backfill) and the embedding cache.
-import type { StoredVector } from '../types.js';
+import type { StoredVector } from '../memory-driver.js';
 import type { SqliteConnection } from './connection.js';
 import { blobVector, json } from './rows.js';
 import { hashKey, vectorBlob } from './write-rows.js';
