@@ -1,3 +1,5 @@
+// `@mimo-mcp/memory-store`: the store, its embedders, errors and the storage driver interfaces. The SQLite
+// driver is on `./sqlite`, test doubles on `./testing`, the writer thread's file on `./writer-thread`.
 export type { Disposable } from '@mimo-mcp/resilience';
 export type {
   EntityRow,
@@ -20,16 +22,9 @@ export type {
   StoreStats,
   VectorChanges,
 } from './driver/memory-driver.js';
-export {
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  type Migration,
-  runMigrations,
-} from './driver/sqlite/migrations.js';
-export { createSqliteDriver, type SqliteDriverOptions } from './driver/sqlite/sqlite-driver.js';
 export type { ExportRecord, ImportCounts } from './driver/transfer.js';
 export type { BackfillStatus } from './embedding/backfill-scheduler.js';
-export { type Embedder, LruCache } from './embedding/embedder.js';
+export type { Embedder } from './embedding/embedder.js';
 export {
   createOllamaEmbedder,
   createOpenAiEmbedder,
@@ -48,7 +43,7 @@ export {
   type ImportResult,
 } from './io/jsonl.js';
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
-export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
+export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
 export {
   type CreateOptions,
@@ -70,5 +65,3 @@ export {
   type SearchResult,
   SearchSchema,
 } from './store.js';
-export { foldText, STOPWORDS, stem, tokenize } from './text/tokenize.js';
-export { contentHash } from './util/hash.js';
