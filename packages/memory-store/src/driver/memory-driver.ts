@@ -63,11 +63,16 @@ export interface StorageDriver {
   countMemories(filter: MemoryFilter): MaybePromise<number>;
   /** Ids matching the filter (for restricting a vector search), at most `limit`. */
   filterIds(filter: MemoryFilter, limit: number): MaybePromise<string[]>;
-  /** Keyword search: BM25-ranked ids (lower bm25 is better), filters applied in the same query. */
+  /**
+   * Keyword search: BM25-ranked ids (lower bm25 is better), filters applied in the same query. `changeToken`
+   * is the {@link changeToken} the caller read for this search: a driver that caches by database state uses
+   * it rather than reading its own (a search reads the token once).
+   */
   keywordSearch(
     filter: MemoryFilter,
     terms: readonly KeywordTerm[],
     limit: number,
+    options?: { changeToken?: number },
   ): MaybePromise<Array<{ id: string; bm25: number }>>;
   /** Records reads (batched): sets accessed_at and increments access_count. */
   recordAccess(entries: ReadonlyArray<{ id: string; at: number }>): MaybePromise<void>;

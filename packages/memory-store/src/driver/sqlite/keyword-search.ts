@@ -24,11 +24,6 @@ export class KeywordSearch {
 
   /** Number of rows whose indexed text contains the term (or a term with that prefix). */
   #documentFrequency(entry: KeywordTerm): number {
-    const state = `${this.#connection.writes}:${this.#connection.dataVersion()}`;
-    if (state !== this.#documentFrequencyState || this.#documentFrequencies.size > 50_000) {
-      this.#documentFrequencies.clear();
-      this.#documentFrequencyState = state;
-    }
     const key = entry.prefix ? `${entry.term}*` : entry.term;
     let df = this.#documentFrequencies.get(key);
     if (df === undefined) {
@@ -64,9 +59,16 @@ export class KeywordSearch {
     filter: MemoryFilter,
     terms: readonly KeywordTerm[],
     limit: number,
+    options: { changeToken?: number } = {},
   ): Array<{ id: string; bm25: number }> {
     if (terms.length === 0) return [];
     return this.#connection.read('Keyword search', () => {
+      // The database state is read once per search (the caller's token when given), not once per term.
+      const state = `${this.#connection.writes}:${options.changeToken ?? this.#connection.dataVersion()}`;
+      if (state !== this.#documentFrequencyState || this.#documentFrequencies.size > 50_000) {
+        this.#documentFrequencies.clear();
+        this.#documentFrequencyState = state;
+      }
       const plan = this.#keywordMatch(terms);
       if (plan === undefined) return [];
       const { sql, params } = filterSql(filter);

@@ -107,8 +107,9 @@ class SqliteDriver implements StorageDriver {
     filter: MemoryFilter,
     terms: readonly KeywordTerm[],
     limit: number,
+    options?: { changeToken?: number },
   ): Array<{ id: string; bm25: number }> {
-    return this.#keywords.keywordSearch(filter, terms, limit);
+    return this.#keywords.keywordSearch(filter, terms, limit, options);
   }
 
   recordAccess(entries: ReadonlyArray<{ id: string; at: number }>): void {
