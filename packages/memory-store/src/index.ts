@@ -1,16 +1,14 @@
+// `@mimo-mcp/memory-store`: the store, its embedders, errors and the storage driver interfaces. The SQLite
+// driver is on `./sqlite`, test doubles on `./testing`, the writer thread's file on `./writer-thread`.
 export type { Disposable } from '@mimo-mcp/resilience';
-export {
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  type Migration,
-  runMigrations,
-} from './driver/sqlite/migrations.js';
-export { createSqliteDriver, type SqliteDriverOptions } from './driver/sqlite/sqlite-driver.js';
 export type {
   EntityRow,
-  ExportRecord,
   GraphDriver,
-  ImportCounts,
+  NewRelation,
+  RelationRow,
+  TraversalOptions,
+} from './driver/graph-driver.js';
+export type {
   InsertOutcome,
   InsertResult,
   MaybePromise,
@@ -18,17 +16,15 @@ export type {
   MemoryPatch,
   MemoryRow,
   NewMemoryRow,
-  NewRelation,
   PrunePolicy,
-  RelationRow,
   StorageDriver,
   StoredVector,
   StoreStats,
-  TraversalOptions,
   VectorChanges,
-} from './driver/types.js';
+} from './driver/memory-driver.js';
+export type { ExportRecord, ImportCounts } from './driver/transfer.js';
 export type { BackfillStatus } from './embedding/backfill-scheduler.js';
-export { type Embedder, LruCache } from './embedding/embedder.js';
+export type { Embedder } from './embedding/embedder.js';
 export {
   createOllamaEmbedder,
   createOpenAiEmbedder,
@@ -47,7 +43,7 @@ export {
   type ImportResult,
 } from './io/jsonl.js';
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
-export { RRF_K, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
+export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
 export {
   type CreateOptions,
@@ -69,5 +65,3 @@ export {
   type SearchResult,
   SearchSchema,
 } from './store.js';
-export { foldText, STOPWORDS, stem, tokenize } from './text/tokenize.js';
-export { contentHash } from './util/hash.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StorageDriver } from './driver/types.js';
+import type { StorageDriver } from './driver/memory-driver.js';
 import type { Embedder } from './embedding/embedder.js';
 import { MemoryStoreError } from './errors.js';
 

@@ -1,7 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
-import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import type {
   InsertResult,
   MemoryFilter,
@@ -10,7 +9,8 @@ import type {
   NewMemoryRow,
   StorageDriver,
   StoreStats,
-} from './driver/types.js';
+} from './driver/memory-driver.js';
+import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { type Embedder, LruCache } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';
@@ -177,7 +177,10 @@ export const SearchSchema = FilterSchema.extend({
   /** Vector hits below this cosine similarity are ignored. @default 0 */
   minSimilarity: z.number().min(-1).max(1).default(0),
 });
-export type SearchOptions = z.input<typeof SearchSchema>;
+export type SearchOptions = z.input<typeof SearchSchema> & {
+  /** Aborts the search: it rejects with `ABORTED`, the signal's reason as `cause`. */
+  signal?: AbortSignal;
+};
 
 export interface SearchHit {
   memory: Memory;
@@ -937,7 +940,12 @@ export class MemoryStore {
 
   #filter(input: MemoryFilterInput | undefined): MemoryFilter {
     const parsed = parseOrThrow(FilterSchema, input ?? {}, 'filter');
-    const filter: MemoryFilter = { namespace: this.#namespace(parsed.namespace), now: Date.now() };
+    return this.#toFilter(parsed, this.#namespace(parsed.namespace));
+  }
+
+  /** The driver filter of filter options already validated (a search's, parsed once for every namespace). */
+  #toFilter(parsed: Omit<z.output<typeof FilterSchema>, 'namespace'>, namespace: string): MemoryFilter {
+    const filter: MemoryFilter = { namespace, now: Date.now() };
     if (parsed.kinds) filter.kinds = parsed.kinds;
     if (parsed.tagsAny) filter.tagsAny = parsed.tagsAny;
     if (parsed.tagsAll) filter.tagsAll = parsed.tagsAll;
@@ -996,15 +1004,23 @@ export class MemoryStore {
    */
   async search(options: SearchOptions): Promise<SearchResult> {
     this.#assertOpen();
-    const parsed = parseOrThrow(SearchSchema, options, 'search options');
+    const { signal, ...input } = options;
+    const checkAborted = () => {
+      if (signal?.aborted)
+        throw new MemoryStoreError('ABORTED', 'search was aborted', { cause: signal.reason });
+    };
+    checkAborted();
+    const parsed = parseOrThrow(SearchSchema, input, 'search options');
     if (parsed.importanceWeight + parsed.recencyWeight > 1) {
       throw new MemoryStoreError('INVALID_ARGUMENT', 'importanceWeight + recencyWeight must not exceed 1');
     }
     await this.sync();
     const all = parsed.namespace === '*';
-    const namespaces = all ? await this.#driver.namespaces() : [this.#namespace(parsed.namespace)];
+    // Validated once: the namespace and filters were parsed with the search options.
+    const namespaces = all ? await this.#driver.namespaces() : [parsed.namespace ?? this.#options.namespace];
     const warnings: string[] = [];
-    const unsized = parsed.mode === 'keyword' ? undefined : await this.#learnDimensions(parsed.query);
+    const unsized = parsed.mode === 'keyword' ? undefined : await this.#learnDimensions(parsed.query, signal);
+    checkAborted();
     if (unsized !== undefined) {
       if (parsed.mode === 'vector') throw unsized;
       warnings.push(`vector search skipped: ${(unsized as Error)?.message ?? String(unsized)}`);
@@ -1012,10 +1028,10 @@ export class MemoryStore {
     // The query is embedded once, and only if some namespace has vectors to compare it with.
     let embedded: Promise<Float32Array | undefined> | undefined;
     const queryVector = () => {
-      embedded ??= this.embedTexts([parsed.query]).then(
+      embedded ??= this.embedTexts([parsed.query], signal).then(
         ([vector]) => vector,
         (error: unknown) => {
-          if (parsed.mode === 'vector') throw error;
+          if (parsed.mode === 'vector' || signal?.aborted) throw error;
           warnings.push(`vector search skipped: ${(error as Error).message}`);
           return undefined;
         },
@@ -1027,11 +1043,13 @@ export class MemoryStore {
     const scored: ScoredRow[] = [];
     const candidates = { keyword: 0, vector: 0 };
     for (const namespace of namespaces) {
+      checkAborted();
       const ranked = await this.#rank(namespace, parsed, maxResults, queryVector);
       scored.push(...ranked.scored);
       candidates.keyword += ranked.keyword;
       candidates.vector += ranked.vector;
     }
+    checkAborted();
     scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
 
     const hits: SearchHit[] = [];
@@ -1072,22 +1090,15 @@ export class MemoryStore {
     maxResults: number,
     queryVector: () => Promise<Float32Array | undefined>,
   ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
-    const filter = this.#filter({
-      namespace,
-      ...(parsed.kinds ? { kinds: parsed.kinds } : {}),
-      ...(parsed.tagsAny ? { tagsAny: parsed.tagsAny } : {}),
-      ...(parsed.tagsAll ? { tagsAll: parsed.tagsAll } : {}),
-      ...(parsed.createdAfter === undefined ? {} : { createdAfter: parsed.createdAfter }),
-      ...(parsed.createdBefore === undefined ? {} : { createdBefore: parsed.createdBefore }),
-      ...(parsed.minImportance === undefined ? {} : { minImportance: parsed.minImportance }),
-      ...(parsed.maxImportance === undefined ? {} : { maxImportance: parsed.maxImportance }),
-    });
+    const filter = this.#toFilter(parsed, namespace);
     const candidates = this.#options.search.candidates;
     let keyword: Array<{ id: string; bm25: number }> = [];
     let vector: Array<{ id: string; score: number }> = [];
 
     if (parsed.mode !== 'vector') {
-      keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates);
+      keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates, {
+        changeToken: this.#changeToken,
+      });
     }
     if (parsed.mode !== 'keyword') {
       const index = this.#indexes.get(filter.namespace);
@@ -1136,19 +1147,23 @@ export class MemoryStore {
         rows.push(...(await this.#driver.getMemories(filter.namespace, page, filter.now)));
       }
     }
-    const keywordById = new Map(keyword.map((k, i) => [k.id, { rank: i + 1, bm25: k.bm25 }]));
-    const vectorById = new Map(vector.map((v, i) => [v.id, { rank: i + 1, similarity: v.score }]));
+    // Which of the fused lists is which (their ranks were computed once, by the fusion).
+    const keywordList = parsed.mode === 'vector' ? -1 : 0;
+    const vectorList = parsed.mode === 'keyword' ? -1 : parsed.mode === 'vector' ? 0 : 1;
+    const bm25ById = new Map(keyword.map((k) => [k.id, k.bm25]));
+    const similarityById = new Map(vector.map((v) => [v.id, v.score]));
     const halfLife = parsed.recencyHalfLifeMs ?? this.#options.search.recencyHalfLifeMs;
     const base = 1 - parsed.importanceWeight - parsed.recencyWeight;
     const scored = rows.map((row) => {
-      const rrf = (fused.get(row.id) as { rrf: number }).rrf;
+      const { rrf, ranks } = fused.get(row.id) as { rrf: number; ranks: number[] };
       const recency = recencyFactor(filter.now - row.createdAt, halfLife);
       const weight = base + parsed.importanceWeight * row.importance + parsed.recencyWeight * recency;
       const parts: ScoreParts = { rrf, importance: row.importance, recency, weight };
-      const k = keywordById.get(row.id);
-      const v = vectorById.get(row.id);
-      if (k) parts.keyword = k;
-      if (v) parts.vector = v;
+      const keywordRank = ranks[keywordList] ?? 0;
+      const vectorRank = ranks[vectorList] ?? 0;
+      if (keywordRank > 0) parts.keyword = { rank: keywordRank, bm25: bm25ById.get(row.id) as number };
+      if (vectorRank > 0)
+        parts.vector = { rank: vectorRank, similarity: similarityById.get(row.id) as number };
       return { row, score: rrf * weight, parts };
     });
     return { scored, keyword: keyword.length, vector: vector.length };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSqliteDriver, type NewMemoryRow, type StorageDriver } from '../src/index.js';
+import type { NewMemoryRow, StorageDriver } from '../src/index.js';
+import { createSqliteDriver } from '../src/sqlite.js';
 import { contentHash } from '../src/util/hash.js';
 import { newId } from '../src/util/ids.js';
 import { tempDb } from './helpers/temp.js';

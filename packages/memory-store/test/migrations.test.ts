@@ -2,13 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import {
-  createSqliteDriver,
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  openMemoryStore,
-  runMigrations,
-} from '../src/index.js';
+import { MIGRATIONS, runMigrations } from '../src/driver/sqlite/migrations.js';
+import { openMemoryStore } from '../src/index.js';
+import { createSqliteDriver, LATEST_SCHEMA_VERSION } from '../src/sqlite.js';
 import { contentHash } from '../src/util/hash.js';
 import { tempDb } from './helpers/temp.js';
 

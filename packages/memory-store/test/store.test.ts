@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createLocalEmbedder,
-  type Embedder,
-  LATEST_SCHEMA_VERSION,
-  MemoryStoreError,
-  openMemoryStore,
-} from '../src/index.js';
+import { createLocalEmbedder, MemoryStoreError, openMemoryStore } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION } from '../src/sqlite.js';
+import { createFlakyEmbedder } from '../src/testing/index.js';
 import { tempDb } from './helpers/temp.js';
 
 function code(error: unknown): string {
@@ -19,24 +15,6 @@ async function failure(run: () => Promise<unknown>): Promise<MemoryStoreError> {
     return error as MemoryStoreError;
   }
   throw new Error('expected the call to fail');
-}
-
-/** An embedder that can be switched off, to simulate a provider outage. */
-function flakyEmbedder(): Embedder & { down: boolean; calls: number } {
-  const inner = createLocalEmbedder({ dimensions: 64 });
-  const embedder = {
-    id: 'flaky-64',
-    dimensions: 64,
-    persistentCache: true,
-    down: false,
-    calls: 0,
-    async embed(texts: readonly string[]) {
-      embedder.calls++;
-      if (embedder.down) throw new MemoryStoreError('EMBEDDING_FAILED', 'provider unreachable');
-      return inner.embed(texts);
-    },
-  };
-  return embedder;
 }
 
 describe.each([
@@ -268,7 +246,7 @@ describe.each([
   });
 
   it('should store memories without a vector while the embedder is down, find them by keyword, and backfill later', async () => {
-    const embedder = flakyEmbedder();
+    const embedder = createFlakyEmbedder();
     // Backfill by hand here (the background one is tested in backfill.test.ts).
     const store = await openMemoryStore({ path: path(), embedder, backfill: { auto: false } });
     const failures: number[] = [];
@@ -314,7 +292,7 @@ describe.each([
   });
 
   it('should use the persistent embedding cache for embedders that ask for it', async () => {
-    const embedder = flakyEmbedder();
+    const embedder = createFlakyEmbedder();
     const file = tempDb();
     const store = await openMemoryStore({ path: file, embedder, embeddingCacheSize: 0 });
     await store.create({ content: 'cache me' });

@@ -1,6 +1,7 @@
 import { VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
-import type { EntityRow, RelationRow, StorageDriver, TraversalOptions } from '../driver/types.js';
+import type { EntityRow, RelationRow, TraversalOptions } from '../driver/graph-driver.js';
+import type { StorageDriver } from '../driver/memory-driver.js';
 import type { Embedder } from '../embedding/embedder.js';
 import { MemoryStoreError } from '../errors.js';
 import { parseOrThrow } from '../options.js';

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { ExportRecord, ImportCounts, StorageDriver } from '../driver/types.js';
+import type { StorageDriver } from '../driver/memory-driver.js';
+import type { ExportRecord, ImportCounts } from '../driver/transfer.js';
 import { MemoryStoreError } from '../errors.js';
 import { describeIssues, NamespaceSchema } from '../options.js';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { InsertResult, NewMemoryRow } from '../types.js';
+import type { InsertResult, NewMemoryRow } from '../memory-driver.js';
 
 /** Builds the error to throw for a failed limit check (the driver and the writer thread each make their own). */
 export type Fail = (

@@ -1,4 +1,6 @@
 import type { KeywordTerm } from '../search/keyword-query.js';
+import type { GraphDriver } from './graph-driver.js';
+import type { ExportRecord, ImportCounts } from './transfer.js';
 
 /** A value, or a promise of it: the SQLite driver answers synchronously, a networked one would not. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -61,11 +63,16 @@ export interface StorageDriver {
   countMemories(filter: MemoryFilter): MaybePromise<number>;
   /** Ids matching the filter (for restricting a vector search), at most `limit`. */
   filterIds(filter: MemoryFilter, limit: number): MaybePromise<string[]>;
-  /** Keyword search: BM25-ranked ids (lower bm25 is better), filters applied in the same query. */
+  /**
+   * Keyword search: BM25-ranked ids (lower bm25 is better), filters applied in the same query. `changeToken`
+   * is the {@link changeToken} the caller read for this search: a driver that caches by database state uses
+   * it rather than reading its own (a search reads the token once).
+   */
   keywordSearch(
     filter: MemoryFilter,
     terms: readonly KeywordTerm[],
     limit: number,
+    options?: { changeToken?: number },
   ): MaybePromise<Array<{ id: string; bm25: number }>>;
   /** Records reads (batched): sets accessed_at and increments access_count. */
   recordAccess(entries: ReadonlyArray<{ id: string; at: number }>): MaybePromise<void>;
@@ -112,7 +119,8 @@ export interface StorageDriver {
   close(): MaybePromise<void>;
 }
 
-export interface NewMemoryRow {
+/** The fields a memory row has both when written and when read. */
+interface MemoryFields {
   id: string;
   namespace: string;
   content: string;
@@ -123,23 +131,18 @@ export interface NewMemoryRow {
   createdAt: number;
   expiresAt: number | null;
   contentHash: string;
+}
+
+/** A memory to insert, with its vector when it has one. */
+export interface NewMemoryRow extends MemoryFields {
   embedding: { model: string; vector: Float32Array } | null;
 }
 
-export interface MemoryRow {
-  id: string;
-  namespace: string;
-  content: string;
-  kind: string;
-  tags: string[];
-  importance: number;
-  metadata: Record<string, unknown>;
-  createdAt: number;
+/** A stored memory as read back. */
+export interface MemoryRow extends MemoryFields {
   updatedAt: number;
   accessedAt: number | null;
   accessCount: number;
-  expiresAt: number | null;
-  contentHash: string;
   embeddingModel: string | null;
   embeddingDims: number | null;
 }
@@ -217,178 +220,4 @@ export interface StoreStats {
   byModel: Record<string, number>;
   oldestCreatedAt: number | null;
   newestCreatedAt: number | null;
-}
-
-export interface EntityRow {
-  namespace: string;
-  name: string;
-  entityType: string;
-  observations: string[];
-  /**
-   * When each observation was added, parallel to `observations` (reads `asOf` a time leave out later
-   * ones). A driver that does not track it omits it; `updatedAt` then stands for every observation.
-   */
-  observedAt?: number[];
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface RelationRow {
-  namespace: string;
-  subject: string;
-  predicate: string;
-  object: string;
-  validFrom: number;
-  validTo: number | null;
-  source: string | null;
-  confidence: number;
-  createdAt: number;
-}
-
-export interface NewRelation {
-  subject: string;
-  predicate: string;
-  object: string;
-  validFrom?: number;
-  source?: string | null;
-  confidence?: number;
-}
-
-export interface GraphDriver {
-  /** Creates entities whose names are new; returns the ones created (existing names are skipped). */
-  createEntities(
-    namespace: string,
-    entities: ReadonlyArray<{ name: string; entityType: string; observations: string[] }>,
-    now: number,
-  ): MaybePromise<EntityRow[]>;
-  /**
-   * The named entities, by name. With `asOf`, only those that existed then: created by then, or an end of
-   * a relation valid then.
-   */
-  getEntities(namespace: string, names: readonly string[], asOf?: number): MaybePromise<EntityRow[]>;
-  /** Appends observations not already present; returns what was added per entity. NOT_FOUND if an entity is missing. */
-  addObservations(
-    namespace: string,
-    items: ReadonlyArray<{ entityName: string; contents: string[] }>,
-    now: number,
-  ): MaybePromise<Array<{ entityName: string; addedObservations: string[] }>>;
-  deleteObservations(
-    namespace: string,
-    items: ReadonlyArray<{ entityName: string; observations: string[] }>,
-    now: number,
-  ): MaybePromise<void>;
-  /** Deletes entities and every relation touching them; returns the names deleted. */
-  deleteEntities(namespace: string, names: readonly string[]): MaybePromise<string[]>;
-  /**
-   * Creates relations (current ones that already exist are skipped). Both ends must exist (NOT_FOUND names
-   * them). For a single-valued predicate, a current triple with the same subject and another object is
-   * closed (valid_to = validFrom) instead of deleted.
-   */
-  createRelations(
-    namespace: string,
-    relations: readonly NewRelation[],
-    now: number,
-  ): MaybePromise<RelationRow[]>;
-  /** Deletes the current relations matching each (subject, predicate, object); returns how many. */
-  deleteRelations(
-    namespace: string,
-    relations: ReadonlyArray<{ subject: string; predicate: string; object: string }>,
-  ): MaybePromise<number>;
-  /** Declares a predicate single-valued (or not). */
-  setPredicate(namespace: string, predicate: string, singleValued: boolean): MaybePromise<void>;
-  singleValuedPredicates(namespace: string): MaybePromise<string[]>;
-  /** A page of entities by name, and the relations among the page's entities and others (current, or valid at `asOf`, with only the entities that existed then). */
-  readGraph(
-    namespace: string,
-    page: { limit: number; cursor?: string | undefined },
-    asOf: number | undefined,
-  ): MaybePromise<{ entities: EntityRow[]; relations: RelationRow[]; nextCursor: string | undefined }>;
-  /** Relations touching any of these entities (both ends in the set when `between`), valid as of `asOf` (current when undefined). */
-  relationsOf(
-    namespace: string,
-    names: readonly string[],
-    options: { between: boolean; asOf: number | undefined },
-  ): MaybePromise<RelationRow[]>;
-  /** Keyword search over entity names, types and observations. */
-  searchEntities(
-    namespace: string,
-    terms: readonly KeywordTerm[],
-    limit: number,
-  ): MaybePromise<Array<{ name: string; bm25: number }>>;
-  /** Entities reachable within `maxDepth` hops, with their shortest distance (recursive CTE). */
-  neighborhood(
-    namespace: string,
-    start: string,
-    options: TraversalOptions,
-  ): MaybePromise<Array<{ name: string; depth: number }>>;
-  /** A shortest path from `from` to `to` as entity names, or undefined (recursive CTE, exact cycle check). */
-  shortestPath(
-    namespace: string,
-    from: string,
-    to: string,
-    options: TraversalOptions,
-  ): MaybePromise<string[] | undefined>;
-  entityCount(namespace: string): MaybePromise<number>;
-  /** All entities of a namespace, for (re)embedding. */
-  iterateEntities(namespace: string): Iterable<EntityRow> | AsyncIterable<EntityRow>;
-}
-
-export interface TraversalOptions {
-  maxDepth: number;
-  /** `out` follows subject → object, `in` object → subject, `both` either. */
-  direction: 'out' | 'in' | 'both';
-  predicates?: readonly string[];
-  /** Only relations valid at this time (current when undefined). */
-  asOf?: number | undefined;
-}
-
-export type ExportRecord =
-  | { type: 'header'; format: 'mimo-memory'; version: 1; exportedAt: string }
-  | {
-      type: 'memory';
-      id: string;
-      namespace: string;
-      content: string;
-      kind: string;
-      tags: string[];
-      importance: number;
-      metadata: Record<string, unknown>;
-      createdAt: number;
-      updatedAt: number;
-      accessedAt: number | null;
-      accessCount: number;
-      expiresAt: number | null;
-      embedding?: { model: string; dims: number; vector: string } | null;
-    }
-  | {
-      type: 'entity';
-      namespace: string;
-      name: string;
-      entityType: string;
-      observations: string[];
-      /** When each observation was added (absent in files written before schema version 3). */
-      observedAt?: number[];
-      createdAt: number;
-      updatedAt: number;
-    }
-  | {
-      type: 'relation';
-      namespace: string;
-      subject: string;
-      predicate: string;
-      object: string;
-      validFrom: number;
-      validTo: number | null;
-      source: string | null;
-      confidence: number;
-      createdAt: number;
-    }
-  | { type: 'predicate'; namespace: string; name: string; singleValued: boolean };
-
-export interface ImportCounts {
-  memories: number;
-  entities: number;
-  relations: number;
-  predicates: number;
-  skipped: number;
 }
