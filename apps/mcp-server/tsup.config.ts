@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
@@ -6,7 +7,12 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 };
 
 export default defineConfig({
-  entry: ['src/cli.ts'],
+  entry: {
+    cli: 'src/cli.ts',
+    // memory-store starts its writer thread as `new URL('./writer-thread.js', import.meta.url)`: bundled here,
+    // that is next to cli.js (without it the store quietly writes on its own connection, slower).
+    'writer-thread': fileURLToPath(import.meta.resolve('@mimo-mcp/memory-store/writer-thread')),
+  },
   format: ['esm'],
   sourcemap: true,
   clean: true,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, EVERYTHING, INSPECTOR, sandbox } from './helpers.js';
 
@@ -9,6 +9,11 @@ function mimo(args: string[], env: Record<string, string>, input?: string) {
 }
 
 describe('mimo command line', () => {
+  it("should ship memory-store's writer thread next to cli.js (bug: the bundle left it out, so bulk writes fell back to the main thread)", () => {
+    // memory-store starts it as new URL('./writer-thread.js', import.meta.url), which in the bundle is here.
+    expect(existsSync(join(dirname(CLI), 'writer-thread.js'))).toBe(true);
+  });
+
   it('should print its version and help', () => {
     const { env } = sandbox();
     const version = mimo(['--version'], env);
