@@ -1,7 +1,7 @@
 // Sums the vitest JSON reports of every workspace package and prints "N passed, N failed" as the last
 // line. A package that has a test script but no report (its build or its test run crashed) counts as one
 // failure, so a broken package can never look green. With MIMO_COVERAGE=1 each package's line coverage is
-// printed and one under MIN_LINE_COVERAGE counts as a failure. Every `--check <name>=<exit status>`
+// printed and a library (packages/*) under MIN_LINE_COVERAGE counts as a failure. Every `--check <name>=<exit status>`
 // argument (lint, typecheck, changesets) that is not 0 counts as one failure too. Exits 1 if anything failed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,10 @@ for (const group of ['packages', 'apps']) {
       } else {
         const pct = JSON.parse(readFileSync(summaryPath, 'utf8')).total.lines.pct;
         coverage = `, line coverage ${pct}%`;
-        if (!(pct >= MIN_LINE_COVERAGE)) {
+        if (group === 'apps') {
+          // The app's tests run the built server in child processes, which vitest's coverage cannot see.
+          coverage += ' (in the test process only; the server runs in child processes: not gated)';
+        } else if (!(pct >= MIN_LINE_COVERAGE)) {
           failed += 1;
           coverage += ` (under ${MIN_LINE_COVERAGE}%: counted as a failure)`;
         }

@@ -137,6 +137,7 @@ describe('exports', () => {
       [
         "McpServer",
         "McpSession",
+        "defineTool",
       ]
     `);
   });
