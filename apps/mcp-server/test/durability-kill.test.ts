@@ -12,16 +12,27 @@ afterEach(() => {
 const ROUNDS = 5;
 /** A kill lands somewhere in the first second of writing; each round writes until then. */
 const killAfterMs = () => 150 + Math.floor(Math.random() * 850);
-const idOf = (result: unknown): string | undefined =>
-  (result as { structuredContent?: { id?: string } } | undefined)?.structuredContent?.id;
+/**
+ * The memory an answer acknowledges: its id, and the content it must hold. A near duplicate of an earlier
+ * write is merged into it (`status: "merged"`, the earlier id), so only its id must be there; a created one
+ * must hold exactly what was written.
+ */
+const acknowledgedBy = (result: unknown, content: string): [string, string | undefined] | undefined => {
+  const stored = (result as { structuredContent?: { id?: string; status?: string } } | undefined)
+    ?.structuredContent;
+  if (!stored?.id) return undefined;
+  return [stored.id, stored.status === 'created' ? content : undefined];
+};
 
-/** Every acknowledged id must be in the database, whole, once. */
-async function expectAllStored(db: string, acknowledged: Map<string, string>) {
+/** Every acknowledged id must be in the database, with its content where the write stored it. */
+async function expectAllStored(db: string, acknowledged: Map<string, string | undefined>) {
   const store = await openMemoryStore({ path: db, namespace: 'test' });
   try {
     const found = await store.getMany([...acknowledged.keys()]);
     const byId = new Map(found.map((memory) => [memory.id, memory.content]));
-    const lost = [...acknowledged].filter(([id, content]) => byId.get(id) !== content);
+    const lost = [...acknowledged].filter(
+      ([id, content]) => !byId.has(id) || (content !== undefined && byId.get(id) !== content),
+    );
     expect(lost).toEqual([]);
     expect(await store.integrityCheck()).toBe('ok');
   } finally {
@@ -32,7 +43,7 @@ async function expectAllStored(db: string, acknowledged: Map<string, string>) {
 describe('mimo SIGKILLed while writing', () => {
   it('should keep every acknowledged memory_store over stdio across SIGKILLs', async () => {
     const box = sandbox();
-    const acknowledged = new Map<string, string>();
+    const acknowledged = new Map<string, string | undefined>();
     for (let round = 0; round < ROUNDS; round++) {
       const session = raw(box.env, { tee: false });
       children.push(session.child);
@@ -66,8 +77,8 @@ describe('mimo SIGKILLed while writing', () => {
       await new Promise((resolve) => session.child.once('exit', resolve));
       for (const message of session.messages) {
         const content = typeof message.id === 'number' ? contents.get(message.id) : undefined;
-        const id = idOf(message.result);
-        if (content && id) acknowledged.set(id, content);
+        const entry = content ? acknowledgedBy(message.result, content) : undefined;
+        if (entry && !acknowledged.has(entry[0])) acknowledged.set(...entry);
       }
     }
     expect(acknowledged.size).toBeGreaterThan(ROUNDS);
@@ -76,7 +87,7 @@ describe('mimo SIGKILLed while writing', () => {
 
   it('should keep every acknowledged memory_store over HTTP across SIGKILLs', async () => {
     const box = sandbox();
-    const acknowledged = new Map<string, string>();
+    const acknowledged = new Map<string, string | undefined>();
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--log-level', 'info'], {
         env: { ...box.env, MIMO_LOG_LEVEL: 'info' },
@@ -100,8 +111,8 @@ describe('mimo SIGKILLed while writing', () => {
           const content = `round ${round} lane ${lane} write ${i}: the on-call rota changes on day ${i % 7}`;
           try {
             const result = await client.callTool({ name: 'memory_store', arguments: { content } });
-            const id = idOf(result);
-            if (id && !result.isError) acknowledged.set(id, content);
+            const entry = result.isError ? undefined : acknowledgedBy(result, content);
+            if (entry && !acknowledged.has(entry[0])) acknowledged.set(...entry);
           } catch {
             return; // The connection died with the server.
           }
