@@ -12,8 +12,10 @@ export function mimoVitestConfig(options = {}) {
     test: {
       include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       reporters,
-      testTimeout: options.testTimeout ?? 30_000,
-      hookTimeout: options.hookTimeout ?? 30_000,
+      // Generous: a timeout only says how long a hang takes to be reported, and a loaded 2-core machine
+      // (several builds at once) took over 30 s for a publint check.
+      testTimeout: options.testTimeout ?? 60_000,
+      hookTimeout: options.hookTimeout ?? 60_000,
       pool: options.pool ?? 'forks',
       fileParallelism: options.fileParallelism ?? true,
       env: options.env ?? {},

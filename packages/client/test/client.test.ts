@@ -69,9 +69,8 @@ describe('McpClient with the official server-everything (legacy SDK v1, stdio)',
       { signal: controller.signal },
     );
     setTimeout(() => controller.abort(new Error('user gave up')), 200);
-    const started = Date.now();
+    // ABORTED, not the 30 s operation's result nor a timeout.
     expect((await failure(() => long)).code).toBe('ABORTED');
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(client.pendingRequests).toBe(0);
     expect(text(await client.callTool('echo', { message: 'still here' }))).toContain('still here');
   });
@@ -153,10 +152,8 @@ describe('McpClient against a hand-written legacy server', () => {
 
   it('should time out a hanging call and tell the server with notifications/cancelled', async () => {
     const { client } = await connectStdio(nodeSpec(fixture('raw-server.mjs')));
-    const started = Date.now();
     const error = await failure(() => client.callTool('hang', {}, { timeoutMs: 200 }));
     expect(error.code).toBe('TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(600);
     const cancelled = await client.callTool('cancellations');
     expect((cancelled.structuredContent as { cancelled: unknown[] }).cancelled).toHaveLength(1);
   });

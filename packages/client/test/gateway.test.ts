@@ -136,11 +136,10 @@ describe('gateway supervision', () => {
     await g.start();
     for (let i = 0; i < 3; i++) expect((await failure(() => g.callTool('stuck__hang'))).code).toBe('TIMEOUT');
     expect(g.skills()[0]?.health).toBe('circuit-open');
-    const started = Date.now();
     const refused = await failure(() => g.callTool('stuck__echo', { message: 'x' }));
     expect(refused.code).toBe('SKILL_UNAVAILABLE');
+    // Refused by the breaker, not timed out by the hanging skill (that would be TIMEOUT, after 150 ms).
     expect(refused.message).toMatch(/circuit is open/);
-    expect(Date.now() - started).toBeLessThan(50);
   });
 
   it('should reject an unknown option, and an unknown default, with a message naming it (bug: ignored in silence)', async () => {

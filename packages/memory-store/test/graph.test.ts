@@ -169,12 +169,10 @@ describe('knowledge graph (time and traversal)', () => {
         .map((to) => ({ from, to, relationType: 'r' })),
     );
     await g.createRelations(relations);
-    const started = Date.now();
     const around = await g.neighbors('v0', { depth: 6 });
     const path = await g.shortestPath('v0', 'v20', { maxDepth: 6 });
     expect(around.entities).toHaveLength(39);
     expect(path.path?.length).toBeGreaterThan(1);
-    expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
   });
 
