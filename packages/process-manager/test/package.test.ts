@@ -8,4 +8,22 @@ describe('package', () => {
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.modules)).toContain('.');
   });
+
+  it('should export exactly its public API', async () => {
+    expect(Object.keys(await import('../dist/index.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "DEFAULT_ALLOWED_COMMANDS",
+        "DEFAULT_INHERITED_ENV",
+        "DEFAULT_RESTART_POLICY",
+        "LIMITS",
+        "ManagedChild",
+        "ProcessError",
+        "Service",
+        "createProcessManager",
+        "listProcesses",
+        "resolveSpec",
+        "restartDelay",
+      ]
+    `);
+  });
 });

@@ -8,4 +8,29 @@ describe('package', () => {
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.modules)).toContain('.');
   });
+
+  it('should export exactly its public API', async () => {
+    expect(Object.keys(await import('../dist/index.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "AUTO_EXACT_MAX_FLOATS",
+        "Kernels",
+        "VectorError",
+        "VectorIndex",
+        "backend",
+        "cosine",
+        "dot",
+        "getKernels",
+        "normalize",
+        "normalizeRows",
+        "quantizeBinary",
+        "quantizeInt8",
+        "scores",
+        "searchBinary",
+        "searchInt8",
+        "squaredL2",
+        "topK",
+        "topKAsync",
+      ]
+    `);
+  });
 });
