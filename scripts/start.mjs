@@ -22,7 +22,8 @@ function step(args) {
   }
 }
 
-step(['install', '--prefer-offline']);
+// No TTY may be there to answer pnpm's "remove the modules directory?" (a store moved, a pnpm upgrade): say yes.
+step(['install', '--prefer-offline', '--config.confirmModulesPurge=false']);
 step(['exec', 'turbo', 'run', 'build', '--filter=mimo-mcp...', '--output-logs=errors-only']);
 
 const server = spawn(
