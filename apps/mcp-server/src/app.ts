@@ -36,7 +36,7 @@ import { createResourceMonitor, type ResourceMonitor } from '@mimo-mcp/resource-
 import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { loadConfig, type MimoConfig } from './config.js';
+import { loadConfig, type MimoConfig, SECRET_KEY } from './config.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
 import { VERSION } from './version.js';
@@ -56,11 +56,9 @@ export interface Mimo {
   close(): Promise<void>;
 }
 
-const SECRET_ARGUMENT = /(key|token|secret|password|authorization|credential)/i;
-
 /** A short, secret-free summary of tool arguments for the skill-call memory. */
 function summarizeArguments(args: Record<string, unknown>): string {
-  const text = JSON.stringify(args, (key, value) => (key && SECRET_ARGUMENT.test(key) ? '***' : value));
+  const text = JSON.stringify(args, (key, value) => (key && SECRET_KEY.test(key) ? '***' : value));
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 

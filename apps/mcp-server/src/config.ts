@@ -2,6 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SkillConfigSchema, validateSkillConfig } from '@mimo-mcp/client';
+import { formatIssue } from '@mimo-mcp/core';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@mimo-mcp/protocol-parser';
 import { z } from 'zod';
 
 /** Where Mimo keeps its configuration and data by default, per platform. */
@@ -240,7 +242,7 @@ export function projectNamespace(cwd: string = process.cwd()): string {
 function issues(error: z.ZodError, source: string): string {
   return error.issues
     .slice(0, 6)
-    .map((issue) => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .map((issue) => `${source}: ${formatIssue(issue)}`)
     .join('\n');
 }
 
@@ -275,7 +277,7 @@ function fileProblems(raw: unknown, source: string): string[] {
     : parsed.error.issues
         // The entries' own problems come from validateSkillConfig, with clearer messages than the union's.
         .filter((issue) => !(checkSkills && issue.path[0] === 'mcpServers' && issue.path.length > 1))
-        .map((issue) => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+        .map((issue) => `${source}: ${formatIssue(issue)}`);
   const problems = [...schemaProblems, ...skillProblems];
   return problems.length > MAX_PROBLEMS
     ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`]
@@ -506,7 +508,7 @@ function httpConfig(
     allowedHosts: file.allowedHosts,
     rateLimit,
     authFailureLimit: file.authFailureLimit ?? { burst: 10, perSecond: 0.1 },
-    maxBodyBytes: file.maxBodyBytes ?? 4 * 1024 * 1024,
+    maxBodyBytes: file.maxBodyBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxConnections: file.maxConnections,
     maxConnectionsPerClient: file.maxConnectionsPerClient ?? 256,
     maxStreamsPerClient: file.maxStreamsPerClient ?? 16,
@@ -519,7 +521,8 @@ function httpConfig(
   };
 }
 
-const SECRET_KEY = /(key|token|secret|password|authorization|credential)/i;
+/** Names of keys whose values are masked wherever Mimo shows a configuration or tool arguments. */
+export const SECRET_KEY = /(key|token|secret|password|authorization|credential)/i;
 
 /** The configuration with secrets masked: API keys, every skill env value and header, anything named like a secret. */
 export function maskSecrets(config: MimoConfig): unknown {

@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 export type ClientErrorCode =
   /** An argument or option is invalid (the message names it and the rule). */
   | 'INVALID_ARGUMENT'
@@ -24,8 +26,6 @@ export type ClientErrorCode =
   /** The client or gateway is closed. */
   | 'CLOSED';
 
-const MARKER = Symbol.for('mimo.error.ClientError');
-
 /**
  * The error of `@mimo-mcp/client`. A server's JSON-RPC error arrives as `REMOTE_ERROR` with `remoteCode`
  * and `data` kept; local conditions (timeouts, aborts, a closed connection) have their own codes, so a
@@ -34,44 +34,18 @@ const MARKER = Symbol.for('mimo.error.ClientError');
  * @example
  * catch (error) { if (ClientError.isInstance(error) && error.code === 'TIMEOUT') … }
  */
-export class ClientError extends Error {
+export class ClientError extends MimoError<ClientErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.ClientError');
   override readonly name = 'ClientError';
-  readonly code: ClientErrorCode;
   /** The JSON-RPC error code, for `REMOTE_ERROR`. */
   readonly remoteCode: number | undefined;
-  readonly data: Record<string, unknown> | undefined;
 
   constructor(
     code: ClientErrorCode,
     message: string,
     options?: { cause?: unknown; data?: Record<string, unknown>; remoteCode?: number },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.remoteCode = options?.remoteCode;
-    this.data = options?.data;
-    Object.defineProperty(this, MARKER, { value: true });
   }
-
-  /** True for a `ClientError` from any copy of this package. */
-  static isInstance(value: unknown): value is ClientError {
-    return typeof value === 'object' && value !== null && MARKER in value;
-  }
-}
-
-/**
- * Throws `INVALID_ARGUMENT` naming the first option `known` does not list (with the option it may be a
- * misspelling of): a misspelt option would otherwise be ignored in silence, and its default used.
- * @internal
- */
-export function rejectUnknownOptions(what: string, options: object, known: readonly string[]): void {
-  const unknown = Object.keys(options).filter((key) => !known.includes(key));
-  if (unknown.length === 0) return;
-  const key = unknown[0] as string;
-  const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
-  throw new ClientError(
-    'INVALID_ARGUMENT',
-    `${what}: unknown option ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; the options are ${known.join(', ')}`,
-    { data: { unknown } },
-  );
 }

@@ -1,3 +1,4 @@
+import { type Disposable, Listeners, type OptionKeys, rejectUnknownOptions } from '@mimo-mcp/core';
 import {
   type CallToolResult,
   CallToolResultSchema,
@@ -34,9 +35,8 @@ import {
   type Tool,
   type Transport,
 } from '@mimo-mcp/protocol-parser';
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import type { z } from 'zod';
-import { ClientError, rejectUnknownOptions } from './errors.js';
+import { ClientError } from './errors.js';
 import { CLIENT_VERSION } from './version.js';
 
 /** How the client picks the protocol era. */
@@ -108,15 +108,15 @@ export interface McpClientEvents extends Record<string, unknown> {
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'mimo', version: CLIENT_VERSION };
 
-const OPTION_NAMES: ReadonlyArray<keyof McpClientOptions> = [
-  'clientInfo',
-  'capabilities',
-  'versionNegotiation',
-  'requestTimeoutMs',
-  'probeTimeoutMs',
-  'connectTimeoutMs',
-  'maxPages',
-];
+const OPTION_KEYS = {
+  clientInfo: true,
+  capabilities: true,
+  versionNegotiation: true,
+  requestTimeoutMs: true,
+  probeTimeoutMs: true,
+  connectTimeoutMs: true,
+  maxPages: true,
+} satisfies OptionKeys<McpClientOptions>;
 
 /** Turns endpoint failures into {@link ClientError}s, keeping the server's code for remote errors. */
 export function toClientError(error: unknown, what: string): ClientError {
@@ -171,7 +171,7 @@ export class McpClient implements AsyncDisposable {
   #closed = false;
 
   constructor(options: McpClientOptions = {}) {
-    rejectUnknownOptions('new McpClient', options, OPTION_NAMES);
+    rejectUnknownOptions('new McpClient', options, OPTION_KEYS, ClientError);
     this.#options = {
       clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
       capabilities: options.capabilities ?? {},

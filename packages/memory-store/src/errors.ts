@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 /** Codes of {@link MemoryStoreError}. */
 export type MemoryStoreErrorCode =
   /** An argument or option is invalid (the message names it, the value and the rule). */
@@ -27,8 +29,6 @@ export type MemoryStoreErrorCode =
   /** The store is closed. */
   | 'CLOSED';
 
-const MARKER = Symbol.for('mimo.error.MemoryStoreError');
-
 /**
  * The error of `@mimo-mcp/memory-store`. SQLite and provider errors are wrapped, keeping the original as
  * `cause`; `data` carries the facts a caller needs (limits, ids, line numbers).
@@ -36,26 +36,9 @@ const MARKER = Symbol.for('mimo.error.MemoryStoreError');
  * @example
  * catch (error) { if (MemoryStoreError.isInstance(error) && error.code === 'CONTENT_TOO_LARGE') … }
  */
-export class MemoryStoreError extends Error {
+export class MemoryStoreError extends MimoError<MemoryStoreErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.MemoryStoreError');
   override readonly name = 'MemoryStoreError';
-  readonly code: MemoryStoreErrorCode;
-  readonly data: Record<string, unknown> | undefined;
-
-  constructor(
-    code: MemoryStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown; data?: Record<string, unknown> },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.data = options?.data;
-    Object.defineProperty(this, MARKER, { value: true });
-  }
-
-  /** True for a `MemoryStoreError` from any copy of this package. */
-  static isInstance(value: unknown): value is MemoryStoreError {
-    return typeof value === 'object' && value !== null && MARKER in value;
-  }
 }
 
 /** Wraps an unknown failure (e.g. a SqliteError) as a `STORAGE_ERROR`, unless it already is ours. */

@@ -1,6 +1,6 @@
 // `@mimo-mcp/memory-store`: the store, its embedders, errors and the storage driver interfaces. The SQLite
 // driver is on `./sqlite`, test doubles on `./testing`, the writer thread's file on `./writer-thread`.
-export type { Disposable } from '@mimo-mcp/resilience';
+export type { Disposable } from '@mimo-mcp/core';
 export type {
   EntityRow,
   GraphDriver,

@@ -1,4 +1,4 @@
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
 import type {

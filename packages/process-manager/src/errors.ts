@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 export type ProcessErrorCode =
   /** The command is not on the allow-list (the message names it and the list). */
   | 'COMMAND_NOT_ALLOWED'
@@ -20,8 +22,6 @@ export type ProcessErrorCode =
   /** The process manager is closed. */
   | 'CLOSED';
 
-const MARKER = Symbol.for('mimo.error.ProcessError');
-
 /**
  * The error of `@mimo-mcp/process-manager`. Messages name the offending value and the rule, but never the
  * values of environment variables (they may be secrets): only their names.
@@ -29,24 +29,7 @@ const MARKER = Symbol.for('mimo.error.ProcessError');
  * @example
  * catch (error) { if (ProcessError.isInstance(error) && error.code === 'TOO_MANY_PROCESSES') … }
  */
-export class ProcessError extends Error {
+export class ProcessError extends MimoError<ProcessErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.ProcessError');
   override readonly name = 'ProcessError';
-  readonly code: ProcessErrorCode;
-  readonly data: Record<string, unknown> | undefined;
-
-  constructor(
-    code: ProcessErrorCode,
-    message: string,
-    options?: { cause?: unknown; data?: Record<string, unknown> },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.data = options?.data;
-    Object.defineProperty(this, MARKER, { value: true });
-  }
-
-  /** True for a `ProcessError` from any copy of this package. */
-  static isInstance(value: unknown): value is ProcessError {
-    return typeof value === 'object' && value !== null && MARKER in value;
-  }
 }

@@ -1,4 +1,4 @@
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { type Disposable, formatIssues, Listeners } from '@mimo-mcp/core';
 import { z } from 'zod';
 import { ProcessError } from './errors.js';
 import { type ManagedChild, type StopOptions, spawnChild } from './spawn/child.js';
@@ -193,10 +193,7 @@ const exitHooks = (() => {
 export function createProcessManager(options: ProcessManagerOptions = {}): ProcessManager {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const detail = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`)
-      .join('; ');
+    const detail = formatIssues(parsed.error, { root: '(options)' });
     throw new ProcessError('INVALID_ARGUMENT', `Invalid process manager options: ${detail}`);
   }
   return new Manager(parsed.data);

@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 /**
  * Error codes that travel on the wire, in JSON-RPC error objects.
  *
@@ -52,7 +54,6 @@ export interface JsonRpcErrorObject {
 }
 
 const JSON_RPC_ERROR_MARKER = Symbol.for('mimo.error.JsonRpcError');
-const PROTOCOL_ERROR_MARKER = Symbol.for('mimo.error.ProtocolError');
 
 /**
  * An error that is, or will be, a JSON-RPC error object on the wire: thrown by a request handler to answer
@@ -133,24 +134,7 @@ export type ProtocolErrorCode =
  * {@link JsonRpcError} so a local condition can never be mistaken for an answer from the peer
  * (MCP 2026-07-28 basic/index §Error Codes).
  */
-export class ProtocolError extends Error {
+export class ProtocolError extends MimoError<ProtocolErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.ProtocolError');
   override readonly name = 'ProtocolError';
-  readonly code: ProtocolErrorCode;
-  readonly data: Record<string, unknown> | undefined;
-
-  constructor(
-    code: ProtocolErrorCode,
-    message: string,
-    options?: { cause?: unknown; data?: Record<string, unknown> },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.data = options?.data;
-    Object.defineProperty(this, PROTOCOL_ERROR_MARKER, { value: true });
-  }
-
-  /** True for a `ProtocolError` from any copy of this package (duplicate installs included). */
-  static isInstance(value: unknown): value is ProtocolError {
-    return typeof value === 'object' && value !== null && PROTOCOL_ERROR_MARKER in value;
-  }
 }

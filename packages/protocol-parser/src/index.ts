@@ -1,3 +1,4 @@
+export type { Disposable } from '@mimo-mcp/core';
 export {
   type FallbackRequestHandler,
   type HandleOptions,
@@ -63,6 +64,7 @@ export {
   parseMessage,
   type RequestId,
   RequestIdSchema,
+  requestIdKey,
   safeParseMessage,
   successResponse,
 } from './jsonrpc/messages.js';
@@ -199,4 +201,3 @@ export {
   supportsBatching,
   unsupportedProtocolVersionError,
 } from './mcp/versions.js';
-export { type Disposable, Emitter } from './util/emitter.js';

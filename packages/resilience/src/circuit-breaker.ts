@@ -1,5 +1,6 @@
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import { assertNumber, ResilienceError } from './errors.js';
-import { type Disposable, Listeners, neverAbortedSignal, type Policy, type PolicyContext } from './policy.js';
+import { neverAbortedSignal, type Policy, type PolicyContext } from './policy.js';
 
 /** Opens after `threshold` failures in a row; any success resets the count. */
 export interface ConsecutiveBreakerOptions {

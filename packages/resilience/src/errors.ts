@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 /** Codes of {@link ResilienceError}. */
 export type ResilienceErrorCode =
   /** The circuit breaker is open (or half-open with its one trial call already running). */
@@ -11,8 +13,6 @@ export type ResilienceErrorCode =
   /** An option or argument is invalid. */
   | 'INVALID_ARGUMENT';
 
-const MARKER = Symbol.for('mimo.error.ResilienceError');
-
 /**
  * The error raised by the policies themselves (never by the operations they run, whose errors pass
  * through unchanged). `data` carries what a caller needs to react, e.g. `retryAfterMs` for `BREAKER_OPEN`.
@@ -20,26 +20,9 @@ const MARKER = Symbol.for('mimo.error.ResilienceError');
  * @example
  * if (ResilienceError.isInstance(error) && error.code === 'BREAKER_OPEN') wait(error.data?.retryAfterMs);
  */
-export class ResilienceError extends Error {
+export class ResilienceError extends MimoError<ResilienceErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.ResilienceError');
   override readonly name = 'ResilienceError';
-  readonly code: ResilienceErrorCode;
-  readonly data: Record<string, unknown> | undefined;
-
-  constructor(
-    code: ResilienceErrorCode,
-    message: string,
-    options?: { cause?: unknown; data?: Record<string, unknown> },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.data = options?.data;
-    Object.defineProperty(this, MARKER, { value: true });
-  }
-
-  /** True for a `ResilienceError` from any copy of this package. */
-  static isInstance(value: unknown): value is ResilienceError {
-    return typeof value === 'object' && value !== null && MARKER in value;
-  }
 }
 
 /** Throws `INVALID_ARGUMENT` unless `value` is a finite number ≥ `min` (and an integer when asked). */

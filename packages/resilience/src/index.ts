@@ -1,3 +1,4 @@
+export type { Disposable } from '@mimo-mcp/core';
 export { type BulkheadOptions, type BulkheadPolicy, type BulkheadStats, bulkhead } from './bulkhead.js';
 export {
   type CircuitBreakerEvents,
@@ -13,7 +14,7 @@ export {
 } from './circuit-breaker.js';
 export { ResilienceError, type ResilienceErrorCode } from './errors.js';
 export { type FallbackOptions, fallback } from './fallback.js';
-export { type Disposable, Listeners, type Policy, type PolicyContext } from './policy.js';
+export type { Policy, PolicyContext } from './policy.js';
 export { type BreakerRegistry, createBreakerRegistry } from './registry.js';
 export {
   fullJitterDelay,

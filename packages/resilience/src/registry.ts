@@ -1,3 +1,4 @@
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import {
   type CircuitBreakerEvents,
   type CircuitBreakerOptions,
@@ -5,7 +6,6 @@ import {
   type CircuitBreakerSnapshot,
   circuitBreaker,
 } from './circuit-breaker.js';
-import { type Disposable, Listeners } from './policy.js';
 
 export interface BreakerRegistry {
   /** The breaker named `name`, created with `options` (or the registry defaults) on first use. */

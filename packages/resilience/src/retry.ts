@@ -1,5 +1,6 @@
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import { assertNumber, ResilienceError } from './errors.js';
-import { type Disposable, Listeners, neverAbortedSignal, type Policy, type PolicyContext } from './policy.js';
+import { neverAbortedSignal, type Policy, type PolicyContext } from './policy.js';
 
 export interface RetryOptions {
   /** Total attempts, the first one included. @default 3 */

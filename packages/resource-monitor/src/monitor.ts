@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { type Disposable, Listeners, type OptionKeys, rejectUnknownOptions } from '@mimo-mcp/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ResourceMonitorError } from './errors.js';
 import { type Alert, ThresholdEvaluator, type ThresholdRule } from './thresholds.js';
@@ -75,26 +75,12 @@ export interface ResourceMonitorEvents extends Record<string, unknown> {
   'sample-error': { error: unknown };
 }
 
-const OPTION_NAMES: ReadonlyArray<keyof ResourceMonitorOptions> = [
-  'intervalMs',
-  'thresholds',
-  'registry',
-  'prefix',
-];
-
-/** A misspelt option would otherwise be ignored in silence, and its default used. */
-function rejectUnknownOptions(options: ResourceMonitorOptions): void {
-  const known: readonly string[] = OPTION_NAMES;
-  const unknown = Object.keys(options).filter((key) => !known.includes(key));
-  if (unknown.length === 0) return;
-  const key = unknown[0] as string;
-  const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
-  throw new ResourceMonitorError(
-    'INVALID_ARGUMENT',
-    `createResourceMonitor: unknown option ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; the options are ${known.join(', ')}`,
-    { data: { unknown } },
-  );
-}
+const OPTION_KEYS = {
+  intervalMs: true,
+  thresholds: true,
+  registry: true,
+  prefix: true,
+} satisfies OptionKeys<ResourceMonitorOptions>;
 
 /** Metric names the monitor itself registers (with the default prefix). */
 export const BUILTIN_METRICS = [
@@ -196,7 +182,7 @@ function openFds(): number | undefined {
  * monitor.start();
  */
 export function createResourceMonitor(options: ResourceMonitorOptions = {}): ResourceMonitor {
-  rejectUnknownOptions(options);
+  rejectUnknownOptions('createResourceMonitor', options, OPTION_KEYS, ResourceMonitorError);
   const intervalMs = options.intervalMs ?? 10_000;
   if (!Number.isInteger(intervalMs) || intervalMs < 10) {
     throw new ResourceMonitorError(

@@ -1,3 +1,5 @@
+import { MimoError } from '@mimo-mcp/core';
+
 /** Codes of {@link VectorError}. */
 export type VectorErrorCode =
   /** Two vectors, or a vector and a matrix, disagree on the number of dimensions. */
@@ -13,26 +15,13 @@ export type VectorErrorCode =
   /** An unexpected failure inside the native addon (a bug); the process keeps running. */
   | 'INTERNAL';
 
-const MARKER = Symbol.for('mimo.error.VectorError');
-
 /**
  * The error of this package. Both backends throw the same code and message for the same bad input.
  *
  * @example
  * try { dot(a, b); } catch (error) { if (VectorError.isInstance(error) && error.code === 'DIMENSION_MISMATCH') … }
  */
-export class VectorError extends Error {
+export class VectorError extends MimoError<VectorErrorCode> {
+  static override readonly marker = Symbol.for('mimo.error.VectorError');
   override readonly name = 'VectorError';
-  readonly code: VectorErrorCode;
-
-  constructor(code: VectorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    Object.defineProperty(this, MARKER, { value: true });
-  }
-
-  /** True for a `VectorError` from any copy of this package. */
-  static isInstance(value: unknown): value is VectorError {
-    return typeof value === 'object' && value !== null && MARKER in value;
-  }
 }

@@ -80,9 +80,11 @@ describe('backend selection', () => {
         [
           '--input-type=module',
           '-e',
-          `import { cpSync } from 'node:fs';
+          `import { cpSync, existsSync, symlinkSync } from 'node:fs';
            cpSync(${JSON.stringify(join(packageDir, 'dist'))}, ${JSON.stringify(join(copy, 'dist'))}, { recursive: true });
            cpSync(${JSON.stringify(join(packageDir, 'package.json'))}, ${JSON.stringify(join(copy, 'package.json'))});
+           // Its dependencies (@mimo-mcp/core), as an install would have them; the addon is not among them.
+           if (!existsSync(${JSON.stringify(join(copy, 'node_modules'))})) symlinkSync(${JSON.stringify(join(packageDir, 'node_modules'))}, ${JSON.stringify(join(copy, 'node_modules'))}, 'dir');
            process.env.MIMO_VECTOR_BACKEND = ${JSON.stringify(forced)};
            try {
              const m = await import(${JSON.stringify(join(copy, 'dist', 'index.js'))});

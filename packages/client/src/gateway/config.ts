@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { formatIssues } from '@mimo-mcp/core';
 import { z } from 'zod';
 import { ClientError } from '../errors.js';
 
@@ -112,11 +113,7 @@ export function parseGatewayConfig(value: unknown, source = 'configuration'): Re
   }
   const parsed = GatewayConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const detail = parsed.error.issues
-      .slice(0, 8)
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    throw new ClientError('INVALID_CONFIG', `Invalid ${source}: ${detail}`);
+    throw new ClientError('INVALID_CONFIG', `Invalid ${source}: ${formatIssues(parsed.error, { max: 8 })}`);
   }
   return parsed.data;
 }

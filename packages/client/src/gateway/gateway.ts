@@ -1,3 +1,4 @@
+import { type Disposable, Listeners, type OptionKeys, rejectUnknownOptions } from '@mimo-mcp/core';
 import {
   createProcessManager,
   type ProcessManager,
@@ -12,8 +13,7 @@ import type {
   Resource,
   Tool,
 } from '@mimo-mcp/protocol-parser';
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
-import { ClientError, rejectUnknownOptions } from '../errors.js';
+import { ClientError } from '../errors.js';
 import type { CallOptions } from '../mcp-client.js';
 import { CLIENT_VERSION } from '../version.js';
 import { CatalogCache } from './catalog-cache.js';
@@ -154,8 +154,9 @@ export interface SkillGateway extends AsyncDisposable {
  * const result = await gateway.callTool('filesystem__read_file', { path: '/tmp/notes.txt' });
  */
 export async function createSkillGateway(options: SkillGatewayOptions): Promise<SkillGateway> {
-  rejectUnknownOptions('createSkillGateway', options, OPTION_NAMES);
-  if (options.defaults) rejectUnknownOptions('createSkillGateway defaults', options.defaults, DEFAULT_NAMES);
+  rejectUnknownOptions('createSkillGateway', options, OPTION_KEYS, ClientError);
+  if (options.defaults)
+    rejectUnknownOptions('createSkillGateway defaults', options.defaults, DEFAULT_KEYS, ClientError);
   const path = typeof options.config === 'string' ? options.config : undefined;
   const config = path ? await loadGatewayConfig(path) : parseGatewayConfig(options.config);
   const cache = options.catalogCache ? new CatalogCache(options.catalogCache.path) : undefined;
@@ -163,23 +164,23 @@ export async function createSkillGateway(options: SkillGatewayOptions): Promise<
   return new Gateway(options, config, path, cache, cacheError);
 }
 
-const OPTION_NAMES: ReadonlyArray<keyof SkillGatewayOptions> = [
-  'config',
-  'watch',
-  'processManager',
-  'processManagerOptions',
-  'clientInfo',
-  'defaults',
-  'catalogCache',
-];
-const DEFAULT_NAMES: ReadonlyArray<keyof NonNullable<SkillGatewayOptions['defaults']>> = [
-  'timeoutMs',
-  'connectTimeoutMs',
-  'maxConcurrency',
-  'breakerThreshold',
-  'breakerHalfOpenAfterMs',
-  'startup',
-];
+const OPTION_KEYS = {
+  config: true,
+  watch: true,
+  processManager: true,
+  processManagerOptions: true,
+  clientInfo: true,
+  defaults: true,
+  catalogCache: true,
+} satisfies OptionKeys<SkillGatewayOptions>;
+const DEFAULT_KEYS = {
+  timeoutMs: true,
+  connectTimeoutMs: true,
+  maxConcurrency: true,
+  breakerThreshold: true,
+  breakerHalfOpenAfterMs: true,
+  startup: true,
+} satisfies OptionKeys<NonNullable<SkillGatewayOptions['defaults']>>;
 
 class Gateway implements SkillGateway {
   readonly #path: string | undefined;

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import type { ManagedChild, ProcessManager, Service } from '@mimo-mcp/process-manager';
 import type {
   CallToolResult,
@@ -15,8 +16,6 @@ import {
   type CircuitBreakerSnapshot,
   circuitBreaker,
   consecutiveBreaker,
-  type Disposable,
-  Listeners,
   type Policy,
   ResilienceError,
   retry,

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   encodeMcpHeaderValue,
   type JsonRpcMessage,
   McpHttpHeader,
@@ -6,6 +7,8 @@ import {
   mcpNameOf,
   ProtocolError,
   parseJson,
+  type RequestId,
+  requestIdKey,
   type Transport,
 } from '@mimo-mcp/protocol-parser';
 
@@ -19,8 +22,6 @@ export interface HttpTransportOptions {
   /** The fetch to use. @default globalThis.fetch */
   fetch?: typeof fetch;
 }
-
-const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 interface RequestLike {
   id?: string | number;
@@ -170,10 +171,10 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
 
     if (single?.method === 'notifications/cancelled') {
       const requestId = single.params?.requestId;
-      streams.get(`${typeof requestId}:${requestId}`)?.abort();
+      streams.get(requestIdKey(requestId as RequestId))?.abort();
     }
     const controller = new AbortController();
-    const key = single?.id !== undefined && single.method ? `${typeof single.id}:${single.id}` : undefined;
+    const key = single?.id !== undefined && single.method ? requestIdKey(single.id) : undefined;
     if (key) streams.set(key, controller);
     const release = () => {
       if (key && streams.get(key) === controller) streams.delete(key);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import { ProcessError } from '../errors.js';
 import {
   descendants,

@@ -1,4 +1,4 @@
-import { type Disposable, Listeners } from '@mimo-mcp/resilience';
+import { type Disposable, Listeners } from '@mimo-mcp/core';
 import { ProcessError } from '../errors.js';
 import type { ExitInfo, ManagedChild, StopOptions } from '../spawn/child.js';
 import type { ProcessSpec, ResolvedSpec } from '../spawn/policy.js';

@@ -1,3 +1,11 @@
+import {
+  type Disposable,
+  formatIssues,
+  isRecord,
+  Listeners,
+  type OptionKeys,
+  rejectUnknownOptions,
+} from '@mimo-mcp/core';
 import type { z } from 'zod';
 import { JsonRpcError, JsonRpcErrorCode, MimoErrorCode, ProtocolError } from '../errors.js';
 import {
@@ -13,10 +21,9 @@ import {
   type JsonRpcResponse,
   parseErrorResponse,
   type RequestId,
+  requestIdKey,
   successResponse,
 } from '../jsonrpc/messages.js';
-import { type Disposable, Emitter } from '../util/emitter.js';
-import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
 import type { Transport } from './transport.js';
 
 /** Progress reported for a request (MCP basic/utilities/progress). */
@@ -153,12 +160,6 @@ interface InFlight {
   abortedBy: 'cancel' | 'timeout' | 'close' | undefined;
 }
 
-const idKey = (id: RequestId): string => `${typeof id}:${id}`;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const ENDPOINT_OPTION_KEYS = {
   requestTimeoutMs: true,
   handlerTimeoutMs: true,
@@ -186,7 +187,7 @@ export class JsonRpcEndpoint {
   readonly #options: Required<Omit<JsonRpcEndpointOptions, 'handlerTimeoutMs'>> & {
     handlerTimeoutMs?: number;
   };
-  readonly #events = new Emitter<JsonRpcEndpointEvents>();
+  readonly #events = new Listeners<JsonRpcEndpointEvents>();
   readonly #requestHandlers = new Map<string, { handler: RequestHandler; schema: z.ZodType | undefined }>();
   readonly #notificationHandlers = new Map<string, NotificationHandler>();
   #fallbackHandler: FallbackRequestHandler | undefined;
@@ -197,7 +198,7 @@ export class JsonRpcEndpoint {
   #closed = false;
 
   constructor(options: JsonRpcEndpointOptions = {}) {
-    rejectUnknownOptions('JsonRpcEndpoint', options, ENDPOINT_OPTION_KEYS);
+    rejectUnknownOptions('JsonRpcEndpoint', options, ENDPOINT_OPTION_KEYS, ProtocolError);
     const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     const maxConcurrentRequests = options.maxConcurrentRequests ?? 1_000;
     if (!(requestTimeoutMs > 0)) {
@@ -383,7 +384,7 @@ export class JsonRpcEndpoint {
     if (this.#closed) {
       return errorResponse(id, { code: MimoErrorCode.SHUTTING_DOWN, message: 'The endpoint is closed' });
     }
-    const key = idKey(id);
+    const key = requestIdKey(id);
     if (this.#inFlight.has(key)) {
       return invalidRequestResponse(
         id,
@@ -499,7 +500,7 @@ export class JsonRpcEndpoint {
         isRecord(params) &&
         (typeof params.requestId === 'string' || typeof params.requestId === 'number')
       ) {
-        const entry = this.#inFlight.get(idKey(params.requestId));
+        const entry = this.#inFlight.get(requestIdKey(params.requestId));
         // Unknown or finished ids are ignored (cancellation §Error Handling).
         if (entry && !entry.controller.signal.aborted) {
           entry.abortedBy = 'cancel';
@@ -743,10 +744,6 @@ function notification(method: string, params?: JsonRpcParams): JsonRpcNotificati
 
 /** Formats zod issues as `path: message; path: message`, capped so a huge payload cannot bloat the error. */
 export function summarizeIssues(error: z.ZodError): string {
-  const parts = error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}`;
-  });
-  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
-  return parts.join('; ');
+  const parts = formatIssues(error);
+  return error.issues.length > 5 ? `${parts}; and ${error.issues.length - 5} more` : parts;
 }

@@ -18,10 +18,6 @@ export function accepts(acceptHeader: string | undefined, type: string): boolean
     .some((media) => media === type || media === `${major}/*` || media === '*/*');
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Reads a request body as UTF-8, refusing (413) one over `maxBodyBytes`, declared or streamed. */
 export async function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<string> {
   const declared = Number(header(request, 'content-length') ?? Number.NaN);

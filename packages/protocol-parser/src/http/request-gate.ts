@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
+import { type OptionKeys, rejectUnknownOptions } from '@mimo-mcp/core';
+import { ProtocolError } from '../errors.js';
 import { HttpRejection, HttpTransportErrorCode, tooManyRequests } from './http-rejection.js';
 import { header } from './http-request.js';
 import {
@@ -65,7 +66,7 @@ export interface RequestGate {
  * if (refusal) writeHttpRejection(response, refusal);
  */
 export function createRequestGate(options: RequestGateOptions = {}): RequestGate {
-  rejectUnknownOptions('createRequestGate', options, REQUEST_GATE_OPTION_KEYS);
+  rejectUnknownOptions('createRequestGate', options, REQUEST_GATE_OPTION_KEYS, ProtocolError);
   const allowedHosts =
     options.allowedHosts === undefined || options.allowedHosts === '*'
       ? options.allowedHosts

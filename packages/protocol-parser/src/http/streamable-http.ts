@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Disposable, isRecord, Listeners, type OptionKeys, rejectUnknownOptions } from '@mimo-mcp/core';
 import type { Transport } from '../endpoint/transport.js';
-import { JsonRpcErrorCode, MimoErrorCode } from '../errors.js';
+import { JsonRpcErrorCode, MimoErrorCode, ProtocolError } from '../errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../framing/ndjson.js';
 import { parseJson } from '../json/safe-json.js';
 import type { JsonRpcMessage, JsonRpcResponse, RequestId } from '../jsonrpc/messages.js';
 import { decodeMcpHeaderValue, MCP_NAME_FIELDS, McpHttpHeader, mcpNameOf } from '../mcp/http-headers.js';
@@ -9,10 +11,8 @@ import { readModernMeta } from '../mcp/methods.js';
 import { META_KEYS } from '../mcp/schemas.js';
 import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, protocolEra } from '../mcp/versions.js';
 import type { McpServer, McpSession } from '../server/mcp-server.js';
-import { type Disposable, Emitter } from '../util/emitter.js';
-import { type OptionKeys, rejectUnknownOptions } from '../util/options.js';
 import { HttpRejection, HttpTransportErrorCode, writeHttpRejection } from './http-rejection.js';
-import { accepts, header, isRecord, readBody } from './http-request.js';
+import { accepts, header, readBody } from './http-request.js';
 import { type LegacySession, type LegacySessionCloseReason, LegacySessions } from './legacy-sessions.js';
 import {
   createRequestGate,
@@ -117,7 +117,7 @@ const HANDLER_OPTION_KEYS = {
  * A reply goes as JSON unless the handler sends notifications (progress, logs) first; then it switches to SSE.
  */
 export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHandler {
-  rejectUnknownOptions('createMcpHttpHandler', options, HANDLER_OPTION_KEYS);
+  rejectUnknownOptions('createMcpHttpHandler', options, HANDLER_OPTION_KEYS, ProtocolError);
   return new StreamableHttpHandler(options);
 }
 
@@ -127,7 +127,7 @@ class StreamableHttpHandler implements McpHttpHandler {
   readonly #maxBodyBytes: number;
   readonly #gate: RequestGate;
   readonly #sessions: LegacySessions;
-  readonly #events = new Emitter<McpHttpEvents>();
+  readonly #events = new Listeners<McpHttpEvents>();
   readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #openResponses = new Set<ServerResponse>();
   readonly gate: RequestGate;
@@ -137,7 +137,7 @@ class StreamableHttpHandler implements McpHttpHandler {
   constructor(options: McpHttpHandlerOptions) {
     this.#server = options.server;
     this.#path = options.path ?? '/mcp';
-    this.#maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#gate = createRequestGate(
       Object.fromEntries(
         Object.entries(options).filter(([key]) => Object.hasOwn(REQUEST_GATE_OPTION_KEYS, key)),

@@ -6,6 +6,7 @@ import {
   errorResponse,
   JsonRpcMessageSchema,
   parseMessage,
+  requestIdKey,
   safeParseMessage,
   successResponse,
 } from './messages.js';
@@ -149,5 +150,14 @@ describe('response builders', () => {
       id: null,
       error: { code: -32700, message: 'Parse error' },
     });
+  });
+});
+
+describe('requestIdKey', () => {
+  it('should give 1 and "1" different keys, and the same id the same key', () => {
+    expect(requestIdKey(1)).toBe('number:1');
+    expect(requestIdKey('1')).toBe('string:1');
+    expect(requestIdKey(1)).not.toBe(requestIdKey('1'));
+    expect(requestIdKey('abc')).toBe(requestIdKey('abc'));
   });
 });

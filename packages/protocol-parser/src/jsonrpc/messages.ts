@@ -1,3 +1,4 @@
+import { isRecord } from '@mimo-mcp/core';
 import { z } from 'zod';
 import { JsonRpcError, JsonRpcErrorCode, type JsonRpcErrorObject, ProtocolError } from '../errors.js';
 
@@ -9,6 +10,18 @@ export const JSONRPC_VERSION = '2.0';
  * discourages both; MCP forbids `null` (MCP basic/index §Requests: "the ID MUST NOT be null").
  */
 export type RequestId = string | number;
+
+/**
+ * The key a request id is stored under in a map of requests in flight: `1` and `"1"` are different ids
+ * (JSON-RPC 2.0 §4), so the key carries the type. Both ends of a connection use it to match a response or
+ * a `notifications/cancelled` to its request.
+ *
+ * @example
+ * inFlight.set(requestIdKey(request.id), entry); // 'number:1'
+ */
+export function requestIdKey(id: RequestId): string {
+  return `${typeof id}:${id}`;
+}
 
 /** Request or notification parameters: "a Structured value" (JSON-RPC 2.0 §4.2), an object or an array. */
 export type JsonRpcParams = Record<string, unknown> | unknown[];
@@ -122,10 +135,6 @@ function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Classifies one decoded JSON value as a request, notification, response or invalid message, applying
  * the exact rules of JSON-RPC 2.0 and MCP: `jsonrpc` is exactly `"2.0"`; request ids are strings or
@@ -136,7 +145,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Arrays are batches and are not classified here: see {@link classifyBatch}.
  */
 export function classifyMessage(value: unknown): ClassifiedMessage {
-  if (!isPlainObject(value)) {
+  if (!isRecord(value)) {
     return { kind: 'invalid', id: null, reason: 'A JSON-RPC message must be a JSON object', reply: true };
   }
   const hasId = Object.hasOwn(value, 'id');
@@ -184,7 +193,7 @@ export function classifyMessage(value: unknown): ClassifiedMessage {
     return invalid('An error response id must be a string, an integer or null');
   }
   const error = value.error;
-  if (!isPlainObject(error) || !Number.isSafeInteger(error.code) || typeof error.message !== 'string') {
+  if (!isRecord(error) || !Number.isSafeInteger(error.code) || typeof error.message !== 'string') {
     return invalid('The "error" member must be an object with an integer "code" and a string "message"');
   }
   return { kind: 'response', message: value as unknown as JsonRpcErrorResponse };

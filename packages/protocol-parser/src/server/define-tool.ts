@@ -1,3 +1,4 @@
+import { formatIssues } from '@mimo-mcp/core';
 import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '../mcp/schemas.js';
 import type { ToolCallScope } from './mcp-server.js';
@@ -15,13 +16,6 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     unknown
   >;
   return rest;
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(arguments)'}: ${issue.message}`)
-    .join('; ');
 }
 
 /**
@@ -69,7 +63,10 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: {
       if (!parsed.success) {
         return {
           content: [
-            { type: 'text', text: `Invalid arguments for ${spec.name}: ${describeIssues(parsed.error)}` },
+            {
+              type: 'text',
+              text: `Invalid arguments for ${spec.name}: ${formatIssues(parsed.error, { root: '(arguments)' })}`,
+            },
           ],
           isError: true,
         };

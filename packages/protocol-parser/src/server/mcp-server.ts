@@ -1,3 +1,4 @@
+import { type Disposable, isRecord, Listeners } from '@mimo-mcp/core';
 import {
   JsonRpcEndpoint,
   type JsonRpcEndpointOptions,
@@ -6,7 +7,7 @@ import {
 } from '../endpoint/endpoint.js';
 import type { Transport } from '../endpoint/transport.js';
 import { JsonRpcError, JsonRpcErrorCode } from '../errors.js';
-import type { JsonRpcMessage, RequestId } from '../jsonrpc/messages.js';
+import { type JsonRpcMessage, type RequestId, requestIdKey } from '../jsonrpc/messages.js';
 import { readModernMeta } from '../mcp/methods.js';
 import type {
   CallToolResult,
@@ -28,7 +29,6 @@ import {
   negotiateInitializeVersion,
   type ProtocolEra,
 } from '../mcp/versions.js';
-import { type Disposable, Emitter } from '../util/emitter.js';
 
 /** Who is asking, for one request. */
 export interface RequestScope {
@@ -106,10 +106,6 @@ function decodeCursor(cursor: unknown): number {
   const offset = /^o:(\d+)$/.exec(text)?.[1];
   if (offset === undefined) throw new JsonRpcError(JsonRpcErrorCode.INVALID_PARAMS, 'Invalid cursor');
   return Number(offset);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -292,7 +288,7 @@ export class McpSession {
         ...(wanted.resourcesListChanged && options.resources ? { resourcesListChanged: true } : {}),
         ...(wanted.promptsListChanged && options.prompts ? { promptsListChanged: true } : {}),
       };
-      const key = `${typeof context.requestId}:${context.requestId}`;
+      const key = requestIdKey(context.requestId);
       await context.sendNotification('notifications/subscriptions/acknowledged', {
         notifications: filter,
         _meta: { [META_KEYS.SUBSCRIPTION_ID]: context.requestId },
@@ -400,7 +396,7 @@ export class McpSession {
 export class McpServer {
   readonly options: McpServerOptions;
   readonly capabilities: ServerCapabilities;
-  readonly #events = new Emitter<McpServerEvents>();
+  readonly #events = new Listeners<McpServerEvents>();
   readonly #sessions = new Set<McpSession>();
 
   constructor(options: McpServerOptions) {
