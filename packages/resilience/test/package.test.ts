@@ -8,4 +8,23 @@ describe('package', () => {
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.modules)).toContain('.');
   });
+
+  it('should export exactly its public API', async () => {
+    expect(Object.keys(await import('../dist/index.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "ResilienceError",
+        "bulkhead",
+        "circuitBreaker",
+        "consecutiveBreaker",
+        "createBreakerRegistry",
+        "fallback",
+        "fullJitterDelay",
+        "retry",
+        "samplingBreaker",
+        "sleep",
+        "timeout",
+        "wrap",
+      ]
+    `);
+  });
 });
