@@ -45,23 +45,25 @@ export {
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
 export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
+export type { MemoryStoreEvents } from './store/events.js';
+export type { Memory } from './store/memory.js';
 export {
-  type CreateOptions,
-  type CreateResult,
   FilterSchema,
   MEMORY_PATCH_FIELDS,
-  type Memory,
   type MemoryFilterInput,
   type MemoryInput,
   MemoryInputSchema,
   type MemoryPatchInput,
   MemoryPatchSchema,
+  type SearchOptions,
+  SearchSchema,
+} from './store/schemas.js';
+export {
+  type CreateOptions,
+  type CreateResult,
   MemoryStore,
-  type MemoryStoreEvents,
   NEAR_DUPLICATE_TOLERANCE,
   openMemoryStore,
   type SearchHit,
-  type SearchOptions,
   type SearchResult,
-  SearchSchema,
 } from './store.js';

@@ -1,6 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type {
   InsertResult,
   MemoryFilter,
@@ -32,91 +32,23 @@ import {
 } from './options.js';
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
+import type { MemoryStoreEvents } from './store/events.js';
+import { type Memory, toMemory } from './store/memory.js';
+import {
+  FilterSchema,
+  ListSchema,
+  MEMORY_PATCH_FIELDS,
+  type MemoryFilterInput,
+  type MemoryInput,
+  MemoryInputSchema,
+  type MemoryPatchInput,
+  MemoryPatchSchema,
+  PruneSchema,
+  type SearchOptions,
+  SearchSchema,
+} from './store/schemas.js';
 import { contentHash } from './util/hash.js';
 import { newId } from './util/ids.js';
-
-/** A memory as returned by the store. Times are ISO-8601 strings. */
-export interface Memory {
-  id: string;
-  namespace: string;
-  content: string;
-  kind: string;
-  tags: string[];
-  importance: number;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-  accessedAt: string | null;
-  accessCount: number;
-  expiresAt: string | null;
-  /** `ready`: has a vector of the active embedder; `pending`: none yet; `other-model`: of another embedder. */
-  embedding: { status: 'ready' | 'pending' | 'other-model'; model: string | null; dimensions: number | null };
-}
-
-const TimeSchema = z
-  .union([z.date(), z.number(), z.iso.datetime({ offset: true })])
-  .transform((value) => new Date(value).getTime());
-
-const TagSchema = z
-  .string()
-  .trim()
-  .min(1, 'tags must not be empty')
-  .max(64, 'a tag has at most 64 characters')
-  .transform((tag) => tag.toLowerCase());
-
-const MetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine(
-    (value) => JSON.stringify(value).length <= 16_384,
-    'metadata must serialise to at most 16 KiB of JSON',
-  );
-
-const KindSchema = z.string().trim().min(1).max(64);
-const TagsSchema = z.array(TagSchema).max(32, 'at most 32 tags');
-const ImportanceSchema = z.number().min(0).max(1);
-
-/** What a new memory is made of. */
-export const MemoryInputSchema = z.strictObject({
-  /** The text to remember (at most `limits.maxContentBytes` UTF-8 bytes). */
-  content: z.string(),
-  /** Namespace (defaults to the store's). */
-  namespace: NamespaceSchema.optional(),
-  /** A free label: note, fact, decision, episode, skill-call… @default 'note' */
-  kind: KindSchema.default('note'),
-  tags: TagsSchema.default([]),
-  /** 0 … 1. @default 0.5 */
-  importance: ImportanceSchema.default(0.5),
-  metadata: MetadataSchema.default({}),
-  /** When the memory expires (it is hidden at once and removed by `prune()`). */
-  expiresAt: TimeSchema.optional(),
-  /** Alternatively, a lifetime in milliseconds from now. */
-  ttlMs: z.int().positive().optional(),
-  /** A precomputed embedding from the active embedder (skips embedding). */
-  vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
-});
-export type MemoryInput = z.input<typeof MemoryInputSchema>;
-
-/**
- * A change to a memory: only the fields given change. Built from the field schemas without their
- * defaults (a `.partial()` of {@link MemoryInputSchema} would still fill in `kind`, `tags` and
- * `metadata`, wiping them). `expiresAt: null` removes the expiry.
- */
-export const MemoryPatchSchema = z
-  .strictObject({
-    content: z.string(),
-    kind: KindSchema,
-    tags: TagsSchema,
-    importance: ImportanceSchema,
-    metadata: MetadataSchema,
-    expiresAt: TimeSchema.nullable(),
-  })
-  .partial();
-export type MemoryPatchInput = z.input<typeof MemoryPatchSchema>;
-
-/** The fields {@link MemoryStore.update} can change. */
-export const MEMORY_PATCH_FIELDS = Object.keys(MemoryPatchSchema.shape) as ReadonlyArray<
-  keyof MemoryPatchInput
->;
 
 export interface CreateOptions {
   signal?: AbortSignal;
@@ -144,44 +76,6 @@ export interface CreateResult {
   nearDuplicate?: { id: string; similarity: number };
 }
 
-/** Filters shared by list, count, delete and search. */
-export const FilterSchema = z.strictObject({
-  namespace: NamespaceSchema.optional(),
-  kinds: z.array(z.string().min(1)).max(64).optional(),
-  /** Memories with at least one of these tags. */
-  tagsAny: z.array(TagSchema).max(64).optional(),
-  /** Memories with every one of these tags. */
-  tagsAll: z.array(TagSchema).max(64).optional(),
-  createdAfter: TimeSchema.optional(),
-  createdBefore: TimeSchema.optional(),
-  minImportance: z.number().min(0).max(1).optional(),
-  maxImportance: z.number().min(0).max(1).optional(),
-});
-export type MemoryFilterInput = z.input<typeof FilterSchema>;
-
-export const SearchSchema = FilterSchema.extend({
-  /** A namespace, or `'*'` for every namespace. @default the store's */
-  namespace: z.union([z.literal('*'), NamespaceSchema]).optional(),
-  query: z.string().trim().min(1, 'query must not be empty').max(10_000),
-  /** `hybrid` fuses keyword (BM25) and vector ranks; `vector` or `keyword` use one list. @default 'hybrid' */
-  mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
-  /** Most hits returned (1 … 100). @default options.search.defaultMaxResults */
-  maxResults: z.int().min(1).max(100).optional(),
-  /** Budget of content characters over all hits (about 4 characters per token). @default options.search.defaultMaxChars */
-  maxChars: z.int().min(100).max(1_000_000).optional(),
-  /** Weight of importance in the final score, 0 … 1. @default 0 */
-  importanceWeight: z.number().min(0).max(1).default(0),
-  /** Weight of recency (half-life `recencyHalfLifeMs`), 0 … 1. @default 0 */
-  recencyWeight: z.number().min(0).max(1).default(0),
-  recencyHalfLifeMs: z.number().positive().optional(),
-  /** Vector hits below this cosine similarity are ignored. @default 0 */
-  minSimilarity: z.number().min(-1).max(1).default(0),
-});
-export type SearchOptions = z.input<typeof SearchSchema> & {
-  /** Aborts the search: it rejects with `ABORTED`, the signal's reason as `cause`. */
-  signal?: AbortSignal;
-};
-
 export interface SearchHit {
   memory: Memory;
   /** Final score (fused and weighted); higher is better. */
@@ -202,24 +96,6 @@ export interface SearchResult {
   warnings: string[];
 }
 
-export interface MemoryStoreEvents extends Record<string, unknown> {
-  'memory-created': { ids: string[] };
-  'memory-updated': { id: string };
-  'memory-deleted': { ids: string[] };
-  /** Writes stored without a vector because embedding failed; the background backfill embeds them later. */
-  'embedding-failed': { count: number; error: unknown };
-  /** A background backfill pass ended: `failed` memories are still pending (it retries with backoff). */
-  'backfill-finished': { embedded: number; failed: number; durationMs: number };
-  /** The vector index caught up with writes made by other processes. */
-  'index-refreshed': { upserts: number; removals: number; reset: boolean; durationMs: number };
-  'access-flush-failed': { error: unknown };
-}
-
-const ListSchema = FilterSchema.extend({
-  limit: z.int().min(1).max(1000).default(50),
-  cursor: z.string().optional(),
-});
-
 /** The closest vector of an index to `vector`, scored exactly (undefined when the index is empty). */
 function nearestNeighbour(index: VectorIndex | undefined, vector: Float32Array): VectorHit | undefined {
   if (!index || index.size === 0) return undefined;
@@ -238,10 +114,6 @@ interface ScoredRow {
   row: MemoryRow;
   score: number;
   parts: ScoreParts;
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
 }
 
 /**
@@ -792,33 +664,6 @@ export class MemoryStore {
     return results as CreateResult[];
   }
 
-  #toMemory(row: MemoryRow): Memory {
-    return {
-      id: row.id,
-      namespace: row.namespace,
-      content: row.content,
-      kind: row.kind,
-      tags: row.tags,
-      importance: row.importance,
-      metadata: row.metadata,
-      createdAt: iso(row.createdAt) as string,
-      updatedAt: iso(row.updatedAt) as string,
-      accessedAt: iso(row.accessedAt),
-      accessCount: row.accessCount,
-      expiresAt: iso(row.expiresAt),
-      embedding: {
-        status:
-          row.embeddingModel === null
-            ? 'pending'
-            : row.embeddingModel === this.#embedder.id
-              ? 'ready'
-              : 'other-model',
-        model: row.embeddingModel,
-        dimensions: row.embeddingDims,
-      },
-    };
-  }
-
   /** One memory by id (undefined if absent or expired). Counts as an access. */
   async get(id: string, options: { namespace?: string } = {}): Promise<Memory | undefined> {
     return (await this.getMany([id], options))[0];
@@ -833,7 +678,7 @@ export class MemoryStore {
     }
     const rows = await this.#driver.getMemories(namespace, ids, Date.now());
     this.#recordAccess(rows.map((row) => row.id));
-    return rows.map((row) => this.#toMemory(row));
+    return rows.map((row) => toMemory(row, this.#embedder.id));
   }
 
   /**
@@ -900,7 +745,7 @@ export class MemoryStore {
     if (driverPatch.embedding) this.#index(namespace).set(id, driverPatch.embedding.vector);
     else if (driverPatch.embedding === null) this.#indexes.get(namespace)?.remove(id);
     this.#events.emit('memory-updated', { id });
-    return this.#toMemory(row);
+    return toMemory(row, this.#embedder.id);
   }
 
   /** Deletes memories by id; returns the ids that existed. */
@@ -963,7 +808,10 @@ export class MemoryStore {
     this.#assertOpen();
     const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
     const page = await this.#driver.listMemories(this.#filter(filter), { limit, cursor });
-    return { memories: page.rows.map((row) => this.#toMemory(row)), nextCursor: page.nextCursor };
+    return {
+      memories: page.rows.map((row) => toMemory(row, this.#embedder.id)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /** Number of memories matching the filter. */
@@ -1056,7 +904,7 @@ export class MemoryStore {
     let used = 0;
     let truncated = scored.length > maxResults;
     for (const entry of scored.slice(0, maxResults)) {
-      const memory = this.#toMemory(entry.row);
+      const memory = toMemory(entry.row, this.#embedder.id);
       const remaining = maxChars - used;
       if (remaining <= 0) {
         truncated = true;
@@ -1210,16 +1058,7 @@ export class MemoryStore {
     } = {},
   ): Promise<{ deleted: string[] }> {
     this.#assertOpen();
-    const parsed = parseOrThrow(
-      z.strictObject({
-        maxImportance: z.number().min(0).max(1).optional(),
-        olderThanMs: z.number().positive().optional(),
-        unaccessedOnly: z.boolean().optional(),
-        namespace: NamespaceSchema.optional(),
-      }),
-      policy,
-      'prune policy',
-    );
+    const parsed = parseOrThrow(PruneSchema, policy, 'prune policy');
     if ((parsed.maxImportance === undefined) !== (parsed.olderThanMs === undefined)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
