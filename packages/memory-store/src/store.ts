@@ -3,7 +3,6 @@ import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/ve
 import type { z } from 'zod';
 import type {
   InsertResult,
-  MemoryFilter,
   MemoryPatch,
   MemoryRow,
   NewMemoryRow,
@@ -26,16 +25,15 @@ import {
 import {
   type MemoryStoreOptions,
   MemoryStoreOptionsSchema,
-  NamespaceSchema,
   parseOrThrow,
   type ResolvedOptions,
 } from './options.js';
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
 import type { MemoryStoreEvents } from './store/events.js';
+import { filterRestricts, parseFilter, resolveNamespace, toMemoryFilter } from './store/filters.js';
 import { type Memory, toMemory } from './store/memory.js';
 import {
-  FilterSchema,
   ListSchema,
   MEMORY_PATCH_FIELDS,
   type MemoryFilterInput,
@@ -243,7 +241,7 @@ export class MemoryStore {
   }
 
   #namespace(value: string | undefined): string {
-    return value === undefined ? this.#options.namespace : parseOrThrow(NamespaceSchema, value, 'namespace');
+    return resolveNamespace(value, this.#options.namespace);
   }
 
   #index(namespace: string): VectorIndex {
@@ -765,8 +763,8 @@ export class MemoryStore {
   async deleteWhere(filter: MemoryFilterInput & { all?: boolean }): Promise<string[]> {
     this.#assertOpen();
     const { all, ...rest } = filter ?? {};
-    const resolved = this.#filter(rest);
-    if (all !== true && Object.keys(resolved).length <= 2) {
+    const resolved = parseFilter(rest, this.#options.namespace);
+    if (all !== true && !filterRestricts(resolved)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
         'deleteWhere needs a filter besides the namespace (kinds, tags, time or importance); to empty the whole namespace pass { all: true }',
@@ -783,31 +781,16 @@ export class MemoryStore {
     if (ids.length > 0) this.#events.emit('memory-deleted', { ids: [...ids] });
   }
 
-  #filter(input: MemoryFilterInput | undefined): MemoryFilter {
-    const parsed = parseOrThrow(FilterSchema, input ?? {}, 'filter');
-    return this.#toFilter(parsed, this.#namespace(parsed.namespace));
-  }
-
-  /** The driver filter of filter options already validated (a search's, parsed once for every namespace). */
-  #toFilter(parsed: Omit<z.output<typeof FilterSchema>, 'namespace'>, namespace: string): MemoryFilter {
-    const filter: MemoryFilter = { namespace, now: Date.now() };
-    if (parsed.kinds) filter.kinds = parsed.kinds;
-    if (parsed.tagsAny) filter.tagsAny = parsed.tagsAny;
-    if (parsed.tagsAll) filter.tagsAll = parsed.tagsAll;
-    if (parsed.createdAfter !== undefined) filter.createdAfter = parsed.createdAfter;
-    if (parsed.createdBefore !== undefined) filter.createdBefore = parsed.createdBefore;
-    if (parsed.minImportance !== undefined) filter.minImportance = parsed.minImportance;
-    if (parsed.maxImportance !== undefined) filter.maxImportance = parsed.maxImportance;
-    return filter;
-  }
-
   /** A page of memories, newest first, with a cursor for the next page. */
   async list(
     options: z.input<typeof ListSchema> = {},
   ): Promise<{ memories: Memory[]; nextCursor: string | undefined }> {
     this.#assertOpen();
     const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
-    const page = await this.#driver.listMemories(this.#filter(filter), { limit, cursor });
+    const page = await this.#driver.listMemories(parseFilter(filter, this.#options.namespace), {
+      limit,
+      cursor,
+    });
     return {
       memories: page.rows.map((row) => toMemory(row, this.#embedder.id)),
       nextCursor: page.nextCursor,
@@ -817,7 +800,7 @@ export class MemoryStore {
   /** Number of memories matching the filter. */
   async count(filter: MemoryFilterInput = {}): Promise<number> {
     this.#assertOpen();
-    return this.#driver.countMemories(this.#filter(filter));
+    return this.#driver.countMemories(parseFilter(filter, this.#options.namespace));
   }
 
   /**
@@ -938,7 +921,7 @@ export class MemoryStore {
     maxResults: number,
     queryVector: () => Promise<Float32Array | undefined>,
   ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
-    const filter = this.#toFilter(parsed, namespace);
+    const filter = toMemoryFilter(parsed, namespace);
     const candidates = this.#options.search.candidates;
     let keyword: Array<{ id: string; bm25: number }> = [];
     let vector: Array<{ id: string; score: number }> = [];
@@ -952,15 +935,7 @@ export class MemoryStore {
       const index = this.#indexes.get(filter.namespace);
       const query = index && index.size > 0 ? await queryVector() : undefined;
       if (index && query) {
-        const restricted =
-          filter.kinds ||
-          filter.tagsAny ||
-          filter.tagsAll ||
-          filter.createdAfter !== undefined ||
-          filter.createdBefore !== undefined ||
-          filter.minImportance !== undefined ||
-          filter.maxImportance !== undefined;
-        const allowed = restricted ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
+        const allowed = filterRestricts(filter) ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
         if (!allowed || allowed.length > 0) {
           // Over-fetch a little: expired memories are still indexed until prune() removes them.
           vector = index.search(query, {
