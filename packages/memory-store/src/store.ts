@@ -11,7 +11,8 @@ import type {
 } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
-import { type Embedder, LruCache } from './embedding/embedder.js';
+import { CachedEmbedder } from './embedding/cached-embedder.js';
+import type { Embedder } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';
 import { MemoryStoreError } from './errors.js';
 import { GraphStore } from './graph/graph-store.js';
@@ -27,11 +28,12 @@ import {
   MemoryStoreOptionsSchema,
   parseOrThrow,
   type ResolvedOptions,
+  resolveNamespace,
 } from './options.js';
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
 import type { MemoryStoreEvents } from './store/events.js';
-import { filterRestricts, parseFilter, resolveNamespace, toMemoryFilter } from './store/filters.js';
+import { filterRestricts, parseFilter, toMemoryFilter } from './store/filters.js';
 import { type Memory, toMemory } from './store/memory.js';
 import {
   ListSchema,
@@ -156,11 +158,10 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
 /** A durable agent memory. Create with {@link openMemoryStore}. */
 export class MemoryStore {
   readonly #driver: StorageDriver;
-  #embedder: Embedder;
+  readonly #embedder: CachedEmbedder;
   readonly #options: ResolvedOptions;
   readonly #events = new Listeners<MemoryStoreEvents>();
   readonly #indexes = new Map<string, VectorIndex>();
-  readonly #embeddingCache: LruCache<string, Float32Array>;
   #syncedSeq = 0;
   #changeToken = -1;
   /** Sequence numbers of this store's own inserts since the last sync: already in the index. */
@@ -177,9 +178,8 @@ export class MemoryStore {
   /** @internal use {@link openMemoryStore} */
   constructor(driver: StorageDriver, embedder: Embedder, options: ResolvedOptions) {
     this.#driver = driver;
-    this.#embedder = embedder;
+    this.#embedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
     this.#options = options;
-    this.#embeddingCache = new LruCache(options.embeddingCacheSize);
     this.#backfills = new BackfillScheduler(
       options.backfill,
       (signal) =>
@@ -194,9 +194,8 @@ export class MemoryStore {
     );
     this.graph = new GraphStore({
       driver,
-      namespace: (value) => this.#namespace(value),
-      embed: (texts, signal) => this.embedTexts(texts, signal),
-      embedder: () => this.#embedder,
+      embedder: this.#embedder,
+      defaultNamespace: options.namespace,
       assertOpen: () => this.#assertOpen(),
     });
   }
@@ -223,7 +222,7 @@ export class MemoryStore {
 
   /** The embedder whose vectors are searched. */
   get embedder(): Embedder {
-    return this.#embedder;
+    return this.#embedder.current;
   }
 
   /** The default namespace. */
@@ -354,56 +353,11 @@ export class MemoryStore {
   /**
    * Embeds texts with the active embedder, through the in-memory LRU and (for embedders that ask for it)
    * the persistent cache keyed by model and content hash.
+   *
+   * @throws {MemoryStoreError} `EMBEDDING_FAILED` when the embedder answers with the wrong number or size of vectors
    */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const model = this.#embedder.id;
-    const hashes = texts.map(contentHash);
-    const out: Array<Float32Array | undefined> = hashes.map((hash) =>
-      this.#embeddingCache.get(`${model}\u0000${hash}`),
-    );
-    let missing = hashes.flatMap((_hash, i) => (out[i] ? [] : [i]));
-    const persistent = this.#embedder.persistentCache !== false;
-    if (missing.length > 0 && persistent) {
-      const cached = await this.#driver.cacheGet(
-        model,
-        missing.map((i) => hashes[i] as string),
-      );
-      for (const i of missing) {
-        const vector = cached.get(hashes[i] as string);
-        if (vector && vector.length === this.#embedder.dimensions) out[i] = vector;
-      }
-      missing = missing.filter((i) => !out[i]);
-    }
-    if (missing.length > 0) {
-      const vectors = await this.#embedder.embed(
-        missing.map((i) => texts[i] as string),
-        signal ? { signal } : undefined,
-      );
-      if (vectors.length !== missing.length) {
-        throw new MemoryStoreError(
-          'EMBEDDING_FAILED',
-          `${model} returned ${vectors.length} vectors for ${missing.length} texts`,
-        );
-      }
-      const fresh: Array<{ hash: string; vector: Float32Array }> = [];
-      missing.forEach((index, i) => {
-        const vector = vectors[i] as Float32Array;
-        if (vector.length !== this.#embedder.dimensions) {
-          throw new MemoryStoreError(
-            'EMBEDDING_FAILED',
-            `${model} returned a ${vector.length}-dimensional vector, expected ${this.#embedder.dimensions}`,
-          );
-        }
-        out[index] = vector;
-        fresh.push({ hash: hashes[index] as string, vector });
-      });
-      if (persistent) await this.#driver.cachePut(model, fresh);
-    }
-    return out.map((vector, i) => {
-      const result = vector as Float32Array;
-      this.#embeddingCache.set(`${model}\u0000${hashes[i]}`, result);
-      return result;
-    });
+    return this.#embedder.embedTexts(texts, signal);
   }
 
   /**
@@ -415,7 +369,7 @@ export class MemoryStore {
   async #learnDimensions(text: string | undefined, signal?: AbortSignal): Promise<unknown> {
     if (this.#embedder.dimensions > 0 || text === undefined) return undefined;
     try {
-      await this.embedTexts([text], signal);
+      await this.#embedder.embedTexts([text], signal);
     } catch (error) {
       return error;
     }
@@ -516,7 +470,7 @@ export class MemoryStore {
       try {
         if (dims === 0)
           throw unsized ?? new MemoryStoreError('EMBEDDING_FAILED', 'The embedder gave no vector size');
-        const vectors = await this.embedTexts(
+        const vectors = await this.#embedder.embedTexts(
           needEmbedding.map((item) => item.input.content),
           options.signal,
         );
@@ -725,7 +679,7 @@ export class MemoryStore {
       driverPatch.contentHash = contentHash(parsed.content);
       await this.#learnDimensions(parsed.content, options.signal);
       try {
-        const [vector] = await this.embedTexts([parsed.content], options.signal);
+        const [vector] = await this.#embedder.embedTexts([parsed.content], options.signal);
         driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
         this.#backfills.embeddingSucceeded();
       } catch (error) {
@@ -859,7 +813,7 @@ export class MemoryStore {
     // The query is embedded once, and only if some namespace has vectors to compare it with.
     let embedded: Promise<Float32Array | undefined> | undefined;
     const queryVector = () => {
-      embedded ??= this.embedTexts([parsed.query], signal).then(
+      embedded ??= this.#embedder.embedTexts([parsed.query], signal).then(
         ([vector]) => vector,
         (error: unknown) => {
           if (parsed.mode === 'vector' || signal?.aborted) throw error;
@@ -1112,7 +1066,7 @@ export class MemoryStore {
       await this.#learnDimensions(batch[0]?.content, options.signal);
       let vectors: Float32Array[];
       try {
-        vectors = await this.embedTexts(
+        vectors = await this.#embedder.embedTexts(
           batch.map((item) => item.content),
           options.signal,
         );
@@ -1155,8 +1109,7 @@ export class MemoryStore {
         `The embedder ${embedder.id} has ${embedder.dimensions} dimensions, over the limit`,
       );
     }
-    this.#embedder = embedder;
-    this.#embeddingCache.clear();
+    this.#embedder.use(embedder);
     await this.reloadIndex();
     return this.backfill(options);
   }

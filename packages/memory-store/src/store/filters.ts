@@ -2,13 +2,8 @@
 // list, count, deleteWhere and search alike.
 import type { z } from 'zod';
 import type { MemoryFilter } from '../driver/memory-driver.js';
-import { NamespaceSchema, parseOrThrow } from '../options.js';
+import { parseOrThrow, resolveNamespace } from '../options.js';
 import { FilterSchema, type MemoryFilterInput } from './schemas.js';
-
-/** The namespace a call is scoped to: the one given (validated) or the store's default. */
-export function resolveNamespace(value: string | undefined, defaultNamespace: string): string {
-  return value === undefined ? defaultNamespace : parseOrThrow(NamespaceSchema, value, 'namespace');
-}
 
 /** Validates filter options and builds the driver filter, in the given or the default namespace. */
 export function parseFilter(input: MemoryFilterInput | undefined, defaultNamespace: string): MemoryFilter {
