@@ -35,6 +35,7 @@ import { parseKeywordQuery } from './search/keyword-query.js';
 import type { MemoryStoreEvents } from './store/events.js';
 import { filterRestricts, parseFilter, toMemoryFilter } from './store/filters.js';
 import { type Memory, toMemory } from './store/memory.js';
+import { NamespaceIndexes } from './store/namespace-index.js';
 import {
   ListSchema,
   MEMORY_PATCH_FIELDS,
@@ -161,13 +162,7 @@ export class MemoryStore {
   readonly #embedder: CachedEmbedder;
   readonly #options: ResolvedOptions;
   readonly #events = new Listeners<MemoryStoreEvents>();
-  readonly #indexes = new Map<string, VectorIndex>();
-  #syncedSeq = 0;
-  #changeToken = -1;
-  /** Sequence numbers of this store's own inserts since the last sync: already in the index. */
-  #ownSeqs: number[] = [];
-  /** Counts index reloads, so an insert that awaited its commit knows whether a reload dropped its vectors. */
-  #indexGeneration = 0;
+  readonly #indexes: NamespaceIndexes;
   #accessBuffer: Array<{ id: string; at: number }> = [];
   #accessTimer: ReturnType<typeof setInterval> | undefined;
   readonly #backfills: BackfillScheduler;
@@ -180,6 +175,7 @@ export class MemoryStore {
     this.#driver = driver;
     this.#embedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
     this.#options = options;
+    this.#indexes = new NamespaceIndexes(driver, this.#embedder, this.#events, () => this.#assertOpen());
     this.#backfills = new BackfillScheduler(
       options.backfill,
       (signal) =>
@@ -243,76 +239,9 @@ export class MemoryStore {
     return resolveNamespace(value, this.#options.namespace);
   }
 
-  #index(namespace: string): VectorIndex {
-    let index = this.#indexes.get(namespace);
-    if (!index) {
-      index = new VectorIndex({ dimensions: this.#embedder.dimensions, initialCapacity: 256 });
-      this.#indexes.set(namespace, index);
-    }
-    return index;
-  }
-
-  /**
-   * Adds rows' vectors to their namespaces' indexes: one bulk update per namespace, so vectors are
-   * normalised and quantised in a single native call. `block`, when given, holds all the rows' vectors in
-   * order (a batch bound for one namespace goes in as it is).
-   */
-  #addToIndex(rows: readonly NewMemoryRow[], block?: Float32Array): void {
-    const groups = new Map<string, NewMemoryRow[]>();
-    for (const row of rows) {
-      const group = groups.get(row.namespace);
-      if (group) group.push(row);
-      else groups.set(row.namespace, [row]);
-    }
-    const dims = this.#embedder.dimensions;
-    for (const [namespace, group] of groups) {
-      let vectors = block;
-      if (!vectors || group.length !== rows.length) {
-        vectors = new Float32Array(group.length * dims);
-        group.forEach((row, i) => {
-          (vectors as Float32Array).set(row.embedding?.vector ?? [], i * dims);
-        });
-      }
-      this.#index(namespace).setMany(
-        group.map((row) => row.id),
-        vectors,
-      );
-    }
-  }
-
   /** Rebuilds the in-memory vector indexes from the database (vectors of the active embedder only). */
   async reloadIndex(): Promise<void> {
-    this.#assertOpen();
-    const started = Date.now();
-    this.#changeToken = await this.#driver.changeToken();
-    this.#syncedSeq = await this.#driver.currentSeq();
-    this.#ownSeqs = [];
-    this.#indexGeneration++;
-    this.#indexes.clear();
-    const dims = this.#embedder.dimensions;
-    for await (const batch of this.#driver.iterateVectors(this.#embedder.id, 10_000)) {
-      const groups = new Map<string, { ids: string[]; vectors: Float32Array[] }>();
-      for (const item of batch) {
-        if (item.vector.length !== dims) continue;
-        const group = groups.get(item.namespace) ?? { ids: [], vectors: [] };
-        group.ids.push(item.id);
-        group.vectors.push(item.vector);
-        groups.set(item.namespace, group);
-      }
-      for (const [namespace, group] of groups) {
-        const block = new Float32Array(group.ids.length * dims);
-        group.vectors.forEach((vector, i) => {
-          block.set(vector, i * dims);
-        });
-        this.#index(namespace).setMany(group.ids, block);
-      }
-    }
-    this.#events.emit('index-refreshed', {
-      upserts: 0,
-      removals: 0,
-      reset: true,
-      durationMs: Date.now() - started,
-    });
+    await this.#indexes.reload();
   }
 
   /**
@@ -320,34 +249,7 @@ export class MemoryStore {
    * to the in-memory indexes. Called before every search; cheap when nothing changed.
    */
   async sync(): Promise<void> {
-    this.#assertOpen();
-    const token = await this.#driver.changeToken();
-    if (token === this.#changeToken) {
-      // Nobody else committed: every change up to our latest insert is ours and already applied.
-      for (const seq of this.#ownSeqs) this.#syncedSeq = Math.max(this.#syncedSeq, seq);
-      this.#ownSeqs = [];
-      return;
-    }
-    const started = Date.now();
-    const changes = await this.#driver.vectorChanges(this.#embedder.id, this.#syncedSeq, this.#ownSeqs);
-    if (changes.reset) {
-      await this.reloadIndex();
-      return;
-    }
-    for (const removal of changes.removals) this.#indexes.get(removal.namespace)?.remove(removal.id);
-    for (const upsert of changes.upserts) {
-      if (upsert.vector.length === this.#embedder.dimensions)
-        this.#index(upsert.namespace).set(upsert.id, upsert.vector);
-    }
-    this.#syncedSeq = changes.seq;
-    this.#ownSeqs = this.#ownSeqs.filter((seq) => seq > changes.seq);
-    this.#changeToken = token;
-    this.#events.emit('index-refreshed', {
-      upserts: changes.upserts.length,
-      removals: changes.removals.length,
-      reset: false,
-      durationMs: Date.now() - started,
-    });
+    await this.#indexes.sync();
   }
 
   /**
@@ -358,23 +260,6 @@ export class MemoryStore {
    */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     return this.#embedder.embedTexts(texts, signal);
-  }
-
-  /**
-   * An HTTP embedder given no size learns it from its first answer; until then no vector can be sized or
-   * indexed (a batch sized 0 failed its insert and crashed the process on an unhandled rejection). So the
-   * first text to embed is sent alone (callers embed it next, from the cache), and the index is reloaded
-   * with the size known. Returns the error when the embedder could not answer (the size stays unknown).
-   */
-  async #learnDimensions(text: string | undefined, signal?: AbortSignal): Promise<unknown> {
-    if (this.#embedder.dimensions > 0 || text === undefined) return undefined;
-    try {
-      await this.#embedder.embedTexts([text], signal);
-    } catch (error) {
-      return error;
-    }
-    await this.reloadIndex();
-    return undefined;
   }
 
   /** Stores one memory. See {@link createMany}. */
@@ -405,7 +290,7 @@ export class MemoryStore {
       );
     }
     const now = Date.now();
-    const unsized = await this.#learnDimensions(
+    const unsized = await this.#indexes.learnDimensions(
       inputs.find(
         (input) => input?.vector === undefined && typeof input?.content === 'string' && input.content.trim(),
       )?.content,
@@ -550,22 +435,20 @@ export class MemoryStore {
     // duplicates. A search in between may see an id whose row is not committed yet: hydration skips it.
     const insertion = (async () =>
       this.#driver.insertMemories(rows, { maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace }))();
-    const generation = this.#indexGeneration;
+    const generation = this.#indexes.generation;
     const vectorRows = rows.filter((row) => row.embedding !== null);
-    this.#addToIndex(vectorRows, vectorRows.length === inputs.length ? block : undefined);
+    this.#indexes.addRows(vectorRows, vectorRows.length === inputs.length ? block : undefined);
     let inserted: InsertResult;
     try {
       inserted = await insertion;
     } catch (error) {
-      for (const row of vectorRows) this.#indexes.get(row.namespace)?.remove(row.id);
+      for (const row of vectorRows) this.#indexes.remove(row.namespace, row.id);
       throw error;
     }
     const { outcomes } = inserted;
     // A reload while the insert was in flight rebuilt the index without the uncommitted rows.
-    if (this.#indexGeneration !== generation) this.#addToIndex(vectorRows);
-    // Bounded: past it, the next sync reads some of our own rows back (correct, only slower).
-    if (this.#ownSeqs.length >= 1024) this.#ownSeqs = [];
-    this.#ownSeqs.push(inserted.seq);
+    if (this.#indexes.generation !== generation) this.#indexes.addRows(vectorRows);
+    this.#indexes.ownInsert(inserted.seq);
     let next = 0;
     const created: string[] = [];
     // A row found to be an exact duplicate was stored under the existing memory's id: reports and merges
@@ -586,7 +469,7 @@ export class MemoryStore {
       if (outcome.status === 'created') {
         created.push(outcome.id);
       } else if (row.embedding) {
-        this.#indexes.get(row.namespace)?.remove(row.id);
+        this.#indexes.remove(row.namespace, row.id);
       }
     });
     for (const result of results as CreateResult[]) {
@@ -677,7 +560,7 @@ export class MemoryStore {
         throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
       driverPatch.content = parsed.content;
       driverPatch.contentHash = contentHash(parsed.content);
-      await this.#learnDimensions(parsed.content, options.signal);
+      await this.#indexes.learnDimensions(parsed.content, options.signal);
       try {
         const [vector] = await this.#embedder.embedTexts([parsed.content], options.signal);
         driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
@@ -694,8 +577,8 @@ export class MemoryStore {
         'NOT_FOUND',
         `No memory ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`,
       );
-    if (driverPatch.embedding) this.#index(namespace).set(id, driverPatch.embedding.vector);
-    else if (driverPatch.embedding === null) this.#indexes.get(namespace)?.remove(id);
+    if (driverPatch.embedding) this.#indexes.ensure(namespace).set(id, driverPatch.embedding.vector);
+    else if (driverPatch.embedding === null) this.#indexes.remove(namespace, id);
     this.#events.emit('memory-updated', { id });
     return toMemory(row, this.#embedder.id);
   }
@@ -768,9 +651,7 @@ export class MemoryStore {
     const all = options.namespace === '*';
     const namespace = all ? undefined : this.#namespace(options.namespace);
     const stats = await this.#driver.stats(namespace, Date.now());
-    const indexedVectors = all
-      ? [...this.#indexes.values()].reduce((sum, index) => sum + index.size, 0)
-      : (this.#indexes.get(namespace as string)?.size ?? 0);
+    const indexedVectors = this.#indexes.size(namespace);
     return { ...stats, namespace: namespace ?? '*', indexedVectors, backfill: this.#backfills.status };
   }
 
@@ -804,7 +685,8 @@ export class MemoryStore {
     // Validated once: the namespace and filters were parsed with the search options.
     const namespaces = all ? await this.#driver.namespaces() : [parsed.namespace ?? this.#options.namespace];
     const warnings: string[] = [];
-    const unsized = parsed.mode === 'keyword' ? undefined : await this.#learnDimensions(parsed.query, signal);
+    const unsized =
+      parsed.mode === 'keyword' ? undefined : await this.#indexes.learnDimensions(parsed.query, signal);
     checkAborted();
     if (unsized !== undefined) {
       if (parsed.mode === 'vector') throw unsized;
@@ -882,7 +764,7 @@ export class MemoryStore {
 
     if (parsed.mode !== 'vector') {
       keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates, {
-        changeToken: this.#changeToken,
+        changeToken: this.#indexes.changeToken,
       });
     }
     if (parsed.mode !== 'keyword') {
@@ -1063,7 +945,7 @@ export class MemoryStore {
       });
       if (batch.length === 0) break;
       after = (batch.at(-1) as { id: string }).id;
-      await this.#learnDimensions(batch[0]?.content, options.signal);
+      await this.#indexes.learnDimensions(batch[0]?.content, options.signal);
       let vectors: Float32Array[];
       try {
         vectors = await this.#embedder.embedTexts(
@@ -1088,7 +970,7 @@ export class MemoryStore {
         })),
       );
       batch.forEach((item, i) => {
-        this.#index(item.namespace).set(item.id, vectors[i] as Float32Array);
+        this.#indexes.ensure(item.namespace).set(item.id, vectors[i] as Float32Array);
       });
     }
     return { embedded, failed, ...(failed > 0 ? { error: lastError } : {}) };
