@@ -32,6 +32,7 @@ import {
 } from './options.js';
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
+import { AccessRecorder } from './store/access-recorder.js';
 import type { MemoryStoreEvents } from './store/events.js';
 import { filterRestricts, parseFilter, toMemoryFilter } from './store/filters.js';
 import { type Memory, toMemory } from './store/memory.js';
@@ -163,8 +164,7 @@ export class MemoryStore {
   readonly #options: ResolvedOptions;
   readonly #events = new Listeners<MemoryStoreEvents>();
   readonly #indexes: NamespaceIndexes;
-  #accessBuffer: Array<{ id: string; at: number }> = [];
-  #accessTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #access: AccessRecorder;
   readonly #backfills: BackfillScheduler;
   #closed = false;
   /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
@@ -175,6 +175,7 @@ export class MemoryStore {
     this.#driver = driver;
     this.#embedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
     this.#options = options;
+    this.#access = new AccessRecorder(driver, options.accessFlushIntervalMs, this.#events);
     this.#indexes = new NamespaceIndexes(driver, this.#embedder, this.#events, () => this.#assertOpen());
     this.#backfills = new BackfillScheduler(
       options.backfill,
@@ -512,7 +513,7 @@ export class MemoryStore {
       throw new MemoryStoreError('INVALID_ARGUMENT', 'ids must be an array of strings');
     }
     const rows = await this.#driver.getMemories(namespace, ids, Date.now());
-    this.#recordAccess(rows.map((row) => row.id));
+    this.#access.record(rows.map((row) => row.id));
     return rows.map((row) => toMemory(row, this.#embedder.id));
   }
 
@@ -736,7 +737,7 @@ export class MemoryStore {
       used += memory.content.length;
       hits.push({ memory, score: entry.score, parts: entry.parts });
     }
-    this.#recordAccess(hits.map((hit) => hit.memory.id));
+    this.#access.record(hits.map((hit) => hit.memory.id));
     return {
       namespace: all ? '*' : (namespaces[0] as string),
       mode: parsed.mode,
@@ -828,31 +829,9 @@ export class MemoryStore {
     return { scored, keyword: keyword.length, vector: vector.length };
   }
 
-  #recordAccess(ids: readonly string[]): void {
-    if (ids.length === 0 || this.#closed) return;
-    const at = Date.now();
-    for (const id of ids) this.#accessBuffer.push({ id, at });
-    if (this.#accessBuffer.length >= 500) {
-      void this.flushAccess();
-    } else if (!this.#accessTimer) {
-      this.#accessTimer = setTimeout(() => {
-        this.#accessTimer = undefined;
-        void this.flushAccess();
-      }, this.#options.accessFlushIntervalMs);
-      this.#accessTimer.unref?.();
-    }
-  }
-
   /** Writes buffered access records now (normally done every `accessFlushIntervalMs`). */
   async flushAccess(): Promise<void> {
-    const entries = this.#accessBuffer;
-    this.#accessBuffer = [];
-    if (entries.length === 0 || this.#closed) return;
-    try {
-      await this.#driver.recordAccess(entries);
-    } catch (error) {
-      this.#events.emit('access-flush-failed', { error });
-    }
+    await this.#access.flush();
   }
 
   /**
@@ -1035,9 +1014,7 @@ export class MemoryStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#backfills.close();
-    if (this.#accessTimer) clearTimeout(this.#accessTimer);
-    this.#accessTimer = undefined;
-    await this.flushAccess();
+    await this.#access.close();
     this.#closed = true;
     this.#indexes.clear();
     await this.#driver.close();
