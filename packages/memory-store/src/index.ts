@@ -45,6 +45,7 @@ export {
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
 export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
+export { type CreateOptions, type CreateResult, NEAR_DUPLICATE_TOLERANCE } from './store/create-pipeline.js';
 export type { MemoryStoreEvents } from './store/events.js';
 export type { Memory } from './store/memory.js';
 export {
@@ -58,12 +59,4 @@ export {
   type SearchOptions,
   SearchSchema,
 } from './store/schemas.js';
-export {
-  type CreateOptions,
-  type CreateResult,
-  MemoryStore,
-  NEAR_DUPLICATE_TOLERANCE,
-  openMemoryStore,
-  type SearchHit,
-  type SearchResult,
-} from './store.js';
+export { MemoryStore, openMemoryStore, type SearchHit, type SearchResult } from './store.js';

@@ -1,14 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
-import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
 import type { z } from 'zod';
-import type {
-  InsertResult,
-  MemoryPatch,
-  MemoryRow,
-  NewMemoryRow,
-  StorageDriver,
-  StoreStats,
-} from './driver/memory-driver.js';
+import type { MemoryPatch, MemoryRow, StorageDriver, StoreStats } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { CachedEmbedder } from './embedding/cached-embedder.js';
@@ -33,6 +25,8 @@ import {
 import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 import { parseKeywordQuery } from './search/keyword-query.js';
 import { AccessRecorder } from './store/access-recorder.js';
+import type { StoreContext } from './store/context.js';
+import { type CreateOptions, type CreateResult, createMemories } from './store/create-pipeline.js';
 import type { MemoryStoreEvents } from './store/events.js';
 import { filterRestricts, parseFilter, toMemoryFilter } from './store/filters.js';
 import { type Memory, toMemory } from './store/memory.js';
@@ -42,7 +36,6 @@ import {
   MEMORY_PATCH_FIELDS,
   type MemoryFilterInput,
   type MemoryInput,
-  MemoryInputSchema,
   type MemoryPatchInput,
   MemoryPatchSchema,
   PruneSchema,
@@ -50,33 +43,6 @@ import {
   SearchSchema,
 } from './store/schemas.js';
 import { contentHash } from './util/hash.js';
-import { newId } from './util/ids.js';
-
-export interface CreateOptions {
-  signal?: AbortSignal;
-  /**
-   * `check` (default) compares each new memory with its namespace's vectors, and with the memories before
-   * it in the same call, and reports near duplicates (merging them when `dedup.mergeNearDuplicates` is on);
-   * `merge` merges them whatever that option says; `skip` leaves the check out, for bulk loads. Exact
-   * duplicates are always detected.
-   */
-  nearDuplicates?: 'check' | 'merge' | 'skip';
-}
-
-/**
- * Scores are float32 dot products of float32 unit vectors, a few units in the 7th digit off the exact
- * cosine: a pair whose cosine is exactly the threshold scores 0.94999998 against 0.95. Similarities within
- * this tolerance below the threshold count as reaching it.
- */
-export const NEAR_DUPLICATE_TOLERANCE = 1e-6;
-
-export interface CreateResult {
-  id: string;
-  /** `created`, `duplicate` (same content already stored: its id is returned), or `merged` into a near duplicate. */
-  status: 'created' | 'duplicate' | 'merged';
-  /** Set when an existing memory is at least `nearDuplicateThreshold` similar. */
-  nearDuplicate?: { id: string; similarity: number };
-}
 
 export interface SearchHit {
   memory: Memory;
@@ -96,19 +62,6 @@ export interface SearchResult {
   candidates: { keyword: number; vector: number };
   /** Degradations that did not fail the search (e.g. the embedding provider is down: keyword only). */
   warnings: string[];
-}
-
-/** The closest vector of an index to `vector`, scored exactly (undefined when the index is empty). */
-function nearestNeighbour(index: VectorIndex | undefined, vector: Float32Array): VectorHit | undefined {
-  if (!index || index.size === 0) return undefined;
-  // A near duplicate (cosine ≥ 0.95 by default) differs in few sign bits: a 1-bit scan with an exact re-rank
-  // of the closest 64 finds it at a fraction of a full scan's cost once the namespace is large (0.18 ms
-  // against 8 ms exact and 1.35 ms int8 at 100,000 × 384; it found 300 of 300 one-word edits at 30,000).
-  const large = index.size * index.dimensions > AUTO_EXACT_MAX_FLOATS;
-  return index.search(vector, {
-    k: 1,
-    ...(large ? { mode: 'binary' as const, pool: 64 } : { mode: 'exact' as const }),
-  })[0];
 }
 
 /** A memory found by a search, with its final score and the parts it came from. */
@@ -159,41 +112,42 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
 
 /** A durable agent memory. Create with {@link openMemoryStore}. */
 export class MemoryStore {
-  readonly #driver: StorageDriver;
-  readonly #embedder: CachedEmbedder;
-  readonly #options: ResolvedOptions;
-  readonly #events = new Listeners<MemoryStoreEvents>();
-  readonly #indexes: NamespaceIndexes;
+  readonly #context: StoreContext;
   readonly #access: AccessRecorder;
-  readonly #backfills: BackfillScheduler;
   #closed = false;
   /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
   readonly graph: GraphStore;
 
   /** @internal use {@link openMemoryStore} */
   constructor(driver: StorageDriver, embedder: Embedder, options: ResolvedOptions) {
-    this.#driver = driver;
-    this.#embedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
-    this.#options = options;
-    this.#access = new AccessRecorder(driver, options.accessFlushIntervalMs, this.#events);
-    this.#indexes = new NamespaceIndexes(driver, this.#embedder, this.#events, () => this.#assertOpen());
-    this.#backfills = new BackfillScheduler(
-      options.backfill,
-      (signal) =>
-        this.#embedMissing({
-          batchSize: options.backfill.batchSize,
-          signal,
-          pendingOnly: true,
-          stopAtFailure: true,
-        }),
-      ({ embedded, failed, durationMs }) =>
-        this.#events.emit('backfill-finished', { embedded, failed, durationMs }),
-    );
+    const events = new Listeners<MemoryStoreEvents>();
+    const cachedEmbedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
+    const assertOpen = () => this.#assertOpen();
+    this.#context = {
+      driver,
+      options,
+      embedder: cachedEmbedder,
+      indexes: new NamespaceIndexes(driver, cachedEmbedder, events, assertOpen),
+      events,
+      backfills: new BackfillScheduler(
+        options.backfill,
+        (signal) =>
+          this.#embedMissing({
+            batchSize: options.backfill.batchSize,
+            signal,
+            pendingOnly: true,
+            stopAtFailure: true,
+          }),
+        ({ embedded, failed, durationMs }) =>
+          events.emit('backfill-finished', { embedded, failed, durationMs }),
+      ),
+    };
+    this.#access = new AccessRecorder(driver, options.accessFlushIntervalMs, events);
     this.graph = new GraphStore({
       driver,
-      embedder: this.#embedder,
+      embedder: cachedEmbedder,
       defaultNamespace: options.namespace,
-      assertOpen: () => this.#assertOpen(),
+      assertOpen,
     });
   }
 
@@ -202,14 +156,16 @@ export class MemoryStore {
     event: E,
     listener: (payload: MemoryStoreEvents[E]) => void,
   ): Disposable {
-    return this.#events.on(event, listener);
+    return this.#context.events.on(event, listener);
   }
 
   /** @internal At open: memories left pending (the embedder was down) start a background backfill. */
   async checkPending(): Promise<void> {
-    if (!this.#options.backfill.auto) return;
-    const pending = await this.#driver.missingEmbeddings(this.#embedder.id, 1, '', { pendingOnly: true });
-    if (pending.length > 0) this.#backfills.pendingFound();
+    if (!this.#context.options.backfill.auto) return;
+    const pending = await this.#context.driver.missingEmbeddings(this.#context.embedder.id, 1, '', {
+      pendingOnly: true,
+    });
+    if (pending.length > 0) this.#context.backfills.pendingFound();
   }
 
   /** Whether `close()` was called. */
@@ -219,17 +175,17 @@ export class MemoryStore {
 
   /** The embedder whose vectors are searched. */
   get embedder(): Embedder {
-    return this.#embedder.current;
+    return this.#context.embedder.current;
   }
 
   /** The default namespace. */
   get namespace(): string {
-    return this.#options.namespace;
+    return this.#context.options.namespace;
   }
 
   /** Where the data lives (file path or `:memory:`). */
   get location(): string {
-    return this.#driver.location;
+    return this.#context.driver.location;
   }
 
   #assertOpen(): void {
@@ -237,12 +193,12 @@ export class MemoryStore {
   }
 
   #namespace(value: string | undefined): string {
-    return resolveNamespace(value, this.#options.namespace);
+    return resolveNamespace(value, this.#context.options.namespace);
   }
 
   /** Rebuilds the in-memory vector indexes from the database (vectors of the active embedder only). */
   async reloadIndex(): Promise<void> {
-    await this.#indexes.reload();
+    await this.#context.indexes.reload();
   }
 
   /**
@@ -250,7 +206,7 @@ export class MemoryStore {
    * to the in-memory indexes. Called before every search; cheap when nothing changed.
    */
   async sync(): Promise<void> {
-    await this.#indexes.sync();
+    await this.#context.indexes.sync();
   }
 
   /**
@@ -260,7 +216,7 @@ export class MemoryStore {
    * @throws {MemoryStoreError} `EMBEDDING_FAILED` when the embedder answers with the wrong number or size of vectors
    */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    return this.#embedder.embedTexts(texts, signal);
+    return this.#context.embedder.embedTexts(texts, signal);
   }
 
   /** Stores one memory. See {@link createMany}. */
@@ -282,222 +238,7 @@ export class MemoryStore {
    */
   async createMany(inputs: readonly MemoryInput[], options: CreateOptions = {}): Promise<CreateResult[]> {
     this.#assertOpen();
-    if (!Array.isArray(inputs))
-      throw new MemoryStoreError('INVALID_ARGUMENT', 'createMany expects an array of memories');
-    if (inputs.length > this.#options.limits.maxBatchSize) {
-      throw new MemoryStoreError(
-        'INVALID_ARGUMENT',
-        `createMany got ${inputs.length} memories, over the batch limit of ${this.#options.limits.maxBatchSize}`,
-      );
-    }
-    const now = Date.now();
-    const unsized = await this.#indexes.learnDimensions(
-      inputs.find(
-        (input) => input?.vector === undefined && typeof input?.content === 'string' && input.content.trim(),
-      )?.content,
-      options.signal,
-    );
-    const dims = this.#embedder.dimensions;
-    // Every vector of the batch lives in one block: one allocation instead of one per memory, and a bulk
-    // load hands the whole block to the vector index in one call.
-    const block = new Float32Array(inputs.length * dims);
-    const slot = (position: number) => block.subarray(position * dims, (position + 1) * dims);
-    const prepared = inputs.map((raw, position) => {
-      const input = parseOrThrow(MemoryInputSchema, raw, `memory #${position}`);
-      const bytes = Buffer.byteLength(input.content, 'utf8');
-      if (input.content.trim().length === 0) {
-        throw new MemoryStoreError(
-          'INVALID_ARGUMENT',
-          `Invalid memory #${position}: content must not be empty`,
-        );
-      }
-      if (bytes > this.#options.limits.maxContentBytes) {
-        throw new MemoryStoreError(
-          'CONTENT_TOO_LARGE',
-          `Memory #${position} has ${bytes} bytes of content, over the limit of ${this.#options.limits.maxContentBytes}; split it or raise limits.maxContentBytes`,
-          { data: { bytes, limit: this.#options.limits.maxContentBytes } },
-        );
-      }
-      let vector: Float32Array | undefined;
-      if (input.vector !== undefined) {
-        if (input.vector.length !== dims) {
-          throw new MemoryStoreError(
-            'DIMENSION_MISMATCH',
-            `Memory #${position} carries a ${input.vector.length}-dimensional vector, but the active embedder ${this.#embedder.id} has ${dims} (limit ${this.#options.limits.maxDimensions})`,
-          );
-        }
-        vector = slot(position);
-        vector.set(input.vector);
-        for (let i = 0; i < vector.length; i++) {
-          const value = vector[i] as number;
-          if (value - value !== 0) {
-            throw new MemoryStoreError(
-              'INVALID_ARGUMENT',
-              `Memory #${position} carries a vector with a non-finite value at [${i}]`,
-            );
-          }
-        }
-      }
-      const expiresAt = input.expiresAt ?? (input.ttlMs !== undefined ? now + input.ttlMs : null);
-      return {
-        position,
-        input,
-        namespace: this.#namespace(input.namespace),
-        hash: contentHash(input.content),
-        vector,
-        expiresAt,
-        tags: [...new Set(input.tags)],
-      };
-    });
-
-    // Embed outside any transaction.
-    const needEmbedding = prepared.filter((item) => item.vector === undefined);
-    if (needEmbedding.length > 0) {
-      try {
-        if (dims === 0)
-          throw unsized ?? new MemoryStoreError('EMBEDDING_FAILED', 'The embedder gave no vector size');
-        const vectors = await this.#embedder.embedTexts(
-          needEmbedding.map((item) => item.input.content),
-          options.signal,
-        );
-        needEmbedding.forEach((item, i) => {
-          item.vector = slot(item.position);
-          item.vector.set(vectors[i] as Float32Array);
-        });
-        this.#backfills.embeddingSucceeded();
-      } catch (error) {
-        if (MemoryStoreError.isInstance(error) && error.code === 'ABORTED') throw error;
-        if (options.signal?.aborted)
-          throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
-        this.#events.emit('embedding-failed', { count: needEmbedding.length, error });
-        this.#backfills.embeddingFailed();
-      }
-    }
-    if (options.signal?.aborted)
-      throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
-
-    const mode = options.nearDuplicates ?? 'check';
-    const checkNear = mode !== 'skip';
-    const mergeNear = mode === 'merge' || (mode === 'check' && this.#options.dedup.mergeNearDuplicates);
-    // The near-duplicate check needs other processes' latest vectors; without it, the next search syncs.
-    if (checkNear) await this.sync();
-    const threshold = this.#options.dedup.nearDuplicateThreshold - NEAR_DUPLICATE_TOLERANCE;
-    // The memories of this call stored so far, per namespace: a near duplicate of an earlier one in the same
-    // batch counts as one of a stored memory (they are not in the namespace's index until the insert).
-    const batchIndexes = new Map<string, VectorIndex>();
-    const rows: NewMemoryRow[] = [];
-    const results: Array<CreateResult | undefined> = [];
-    const merges: Array<{ position: number; target: string; similarity: number }> = [];
-    for (const [position, item] of prepared.entries()) {
-      let nearDuplicate: { id: string; similarity: number } | undefined;
-      if (checkNear && item.vector) {
-        const best = [
-          nearestNeighbour(this.#indexes.get(item.namespace), item.vector),
-          nearestNeighbour(batchIndexes.get(item.namespace), item.vector),
-        ].reduce((a, b) => (b && (!a || b.score > a.score) ? b : a), undefined);
-        if (best && best.score >= threshold) nearDuplicate = { id: best.id, similarity: best.score };
-      }
-      if (
-        nearDuplicate &&
-        mergeNear &&
-        (await this.#driver.findByHash(item.namespace, item.hash)) === undefined
-      ) {
-        merges.push({ position, target: nearDuplicate.id, similarity: nearDuplicate.similarity });
-        results[position] = { id: nearDuplicate.id, status: 'merged', nearDuplicate };
-        continue;
-      }
-      results[position] = nearDuplicate ? { id: '', status: 'created', nearDuplicate } : undefined;
-      const id = newId(now);
-      if (checkNear && item.vector && position < prepared.length - 1) {
-        let batchIndex = batchIndexes.get(item.namespace);
-        if (!batchIndex) {
-          batchIndex = new VectorIndex({ dimensions: dims, initialCapacity: Math.min(prepared.length, 256) });
-          batchIndexes.set(item.namespace, batchIndex);
-        }
-        batchIndex.set(id, item.vector);
-      }
-      rows.push({
-        id,
-        namespace: item.namespace,
-        content: item.input.content,
-        kind: item.input.kind,
-        tags: item.tags,
-        importance: item.input.importance,
-        metadata: item.input.metadata,
-        createdAt: now,
-        expiresAt: item.expiresAt,
-        contentHash: item.hash,
-        embedding: item.vector ? { model: this.#embedder.id, vector: item.vector } : null,
-      });
-    }
-
-    // The driver may insert on its writer thread; meanwhile the new vectors go into the index (the ids are
-    // fresh, so this only adds). They come out again if the insert fails, and for rows found to be exact
-    // duplicates. A search in between may see an id whose row is not committed yet: hydration skips it.
-    const insertion = (async () =>
-      this.#driver.insertMemories(rows, { maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace }))();
-    const generation = this.#indexes.generation;
-    const vectorRows = rows.filter((row) => row.embedding !== null);
-    this.#indexes.addRows(vectorRows, vectorRows.length === inputs.length ? block : undefined);
-    let inserted: InsertResult;
-    try {
-      inserted = await insertion;
-    } catch (error) {
-      for (const row of vectorRows) this.#indexes.remove(row.namespace, row.id);
-      throw error;
-    }
-    const { outcomes } = inserted;
-    // A reload while the insert was in flight rebuilt the index without the uncommitted rows.
-    if (this.#indexes.generation !== generation) this.#indexes.addRows(vectorRows);
-    this.#indexes.ownInsert(inserted.seq);
-    let next = 0;
-    const created: string[] = [];
-    // A row found to be an exact duplicate was stored under the existing memory's id: reports and merges
-    // that name the row (a near duplicate earlier in this batch) name that id instead.
-    const storedAs = new Map<string, string>();
-    prepared.forEach((_item, position) => {
-      const existing = results[position];
-      if (existing?.status === 'merged') return;
-      const outcome = outcomes[next] as (typeof outcomes)[number];
-      const row = rows[next] as NewMemoryRow;
-      next++;
-      storedAs.set(row.id, outcome.id);
-      results[position] = {
-        id: outcome.id,
-        status: outcome.status,
-        ...(existing?.nearDuplicate ? { nearDuplicate: existing.nearDuplicate } : {}),
-      };
-      if (outcome.status === 'created') {
-        created.push(outcome.id);
-      } else if (row.embedding) {
-        this.#indexes.remove(row.namespace, row.id);
-      }
-    });
-    for (const result of results as CreateResult[]) {
-      if (!result.nearDuplicate) continue;
-      const id = storedAs.get(result.nearDuplicate.id) ?? result.nearDuplicate.id;
-      if (result.status === 'merged') result.id = id;
-      if (id === result.id && result.status !== 'merged') delete result.nearDuplicate;
-      else result.nearDuplicate = { ...result.nearDuplicate, id };
-    }
-    for (const merge of merges) {
-      const item = prepared[merge.position] as (typeof prepared)[number];
-      const targetId = storedAs.get(merge.target) ?? merge.target;
-      const [target] = await this.#driver.getMemories(item.namespace, [targetId], now, true);
-      if (!target) continue;
-      await this.#driver.updateMemory(
-        item.namespace,
-        targetId,
-        {
-          tags: [...new Set([...target.tags, ...item.tags])],
-          importance: Math.max(target.importance, item.input.importance),
-          metadata: { ...target.metadata, ...item.input.metadata },
-        },
-        now,
-      );
-    }
-    if (created.length > 0) this.#events.emit('memory-created', { ids: created });
-    return results as CreateResult[];
+    return createMemories(this.#context, inputs, options);
   }
 
   /** One memory by id (undefined if absent or expired). Counts as an access. */
@@ -512,9 +253,9 @@ export class MemoryStore {
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
       throw new MemoryStoreError('INVALID_ARGUMENT', 'ids must be an array of strings');
     }
-    const rows = await this.#driver.getMemories(namespace, ids, Date.now());
+    const rows = await this.#context.driver.getMemories(namespace, ids, Date.now());
     this.#access.record(rows.map((row) => row.id));
-    return rows.map((row) => toMemory(row, this.#embedder.id));
+    return rows.map((row) => toMemory(row, this.#context.embedder.id));
   }
 
   /**
@@ -548,12 +289,12 @@ export class MemoryStore {
     if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
     if (parsed.content !== undefined) {
       const bytes = Buffer.byteLength(parsed.content, 'utf8');
-      if (bytes > this.#options.limits.maxContentBytes) {
+      if (bytes > this.#context.options.limits.maxContentBytes) {
         throw new MemoryStoreError(
           'CONTENT_TOO_LARGE',
-          `The new content has ${bytes} bytes, over the limit of ${this.#options.limits.maxContentBytes}`,
+          `The new content has ${bytes} bytes, over the limit of ${this.#context.options.limits.maxContentBytes}`,
           {
-            data: { bytes, limit: this.#options.limits.maxContentBytes },
+            data: { bytes, limit: this.#context.options.limits.maxContentBytes },
           },
         );
       }
@@ -561,27 +302,27 @@ export class MemoryStore {
         throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
       driverPatch.content = parsed.content;
       driverPatch.contentHash = contentHash(parsed.content);
-      await this.#indexes.learnDimensions(parsed.content, options.signal);
+      await this.#context.indexes.learnDimensions(parsed.content, options.signal);
       try {
-        const [vector] = await this.#embedder.embedTexts([parsed.content], options.signal);
-        driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
-        this.#backfills.embeddingSucceeded();
+        const [vector] = await this.#context.embedder.embedTexts([parsed.content], options.signal);
+        driverPatch.embedding = { model: this.#context.embedder.id, vector: vector as Float32Array };
+        this.#context.backfills.embeddingSucceeded();
       } catch (error) {
         driverPatch.embedding = null;
-        this.#events.emit('embedding-failed', { count: 1, error });
-        this.#backfills.embeddingFailed();
+        this.#context.events.emit('embedding-failed', { count: 1, error });
+        this.#context.backfills.embeddingFailed();
       }
     }
-    const row = await this.#driver.updateMemory(namespace, id, driverPatch, Date.now());
+    const row = await this.#context.driver.updateMemory(namespace, id, driverPatch, Date.now());
     if (!row)
       throw new MemoryStoreError(
         'NOT_FOUND',
         `No memory ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`,
       );
-    if (driverPatch.embedding) this.#indexes.ensure(namespace).set(id, driverPatch.embedding.vector);
-    else if (driverPatch.embedding === null) this.#indexes.remove(namespace, id);
-    this.#events.emit('memory-updated', { id });
-    return toMemory(row, this.#embedder.id);
+    if (driverPatch.embedding) this.#context.indexes.ensure(namespace).set(id, driverPatch.embedding.vector);
+    else if (driverPatch.embedding === null) this.#context.indexes.remove(namespace, id);
+    this.#context.events.emit('memory-updated', { id });
+    return toMemory(row, this.#context.embedder.id);
   }
 
   /** Deletes memories by id; returns the ids that existed. */
@@ -589,7 +330,7 @@ export class MemoryStore {
     this.#assertOpen();
     const namespace = this.#namespace(options.namespace);
     const list = typeof ids === 'string' ? [ids] : [...ids];
-    const deleted = await this.#driver.deleteMemories(namespace, list);
+    const deleted = await this.#context.driver.deleteMemories(namespace, list);
     this.#forget(namespace, deleted);
     return deleted;
   }
@@ -601,22 +342,22 @@ export class MemoryStore {
   async deleteWhere(filter: MemoryFilterInput & { all?: boolean }): Promise<string[]> {
     this.#assertOpen();
     const { all, ...rest } = filter ?? {};
-    const resolved = parseFilter(rest, this.#options.namespace);
+    const resolved = parseFilter(rest, this.#context.options.namespace);
     if (all !== true && !filterRestricts(resolved)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
         'deleteWhere needs a filter besides the namespace (kinds, tags, time or importance); to empty the whole namespace pass { all: true }',
       );
     }
-    const deleted = await this.#driver.deleteWhere(resolved);
+    const deleted = await this.#context.driver.deleteWhere(resolved);
     this.#forget(resolved.namespace, deleted);
     return deleted;
   }
 
   #forget(namespace: string, ids: readonly string[]): void {
-    const index = this.#indexes.get(namespace);
+    const index = this.#context.indexes.get(namespace);
     for (const id of ids) index?.remove(id);
-    if (ids.length > 0) this.#events.emit('memory-deleted', { ids: [...ids] });
+    if (ids.length > 0) this.#context.events.emit('memory-deleted', { ids: [...ids] });
   }
 
   /** A page of memories, newest first, with a cursor for the next page. */
@@ -625,12 +366,15 @@ export class MemoryStore {
   ): Promise<{ memories: Memory[]; nextCursor: string | undefined }> {
     this.#assertOpen();
     const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
-    const page = await this.#driver.listMemories(parseFilter(filter, this.#options.namespace), {
-      limit,
-      cursor,
-    });
+    const page = await this.#context.driver.listMemories(
+      parseFilter(filter, this.#context.options.namespace),
+      {
+        limit,
+        cursor,
+      },
+    );
     return {
-      memories: page.rows.map((row) => toMemory(row, this.#embedder.id)),
+      memories: page.rows.map((row) => toMemory(row, this.#context.embedder.id)),
       nextCursor: page.nextCursor,
     };
   }
@@ -638,7 +382,7 @@ export class MemoryStore {
   /** Number of memories matching the filter. */
   async count(filter: MemoryFilterInput = {}): Promise<number> {
     this.#assertOpen();
-    return this.#driver.countMemories(parseFilter(filter, this.#options.namespace));
+    return this.#context.driver.countMemories(parseFilter(filter, this.#context.options.namespace));
   }
 
   /**
@@ -651,15 +395,20 @@ export class MemoryStore {
     this.#assertOpen();
     const all = options.namespace === '*';
     const namespace = all ? undefined : this.#namespace(options.namespace);
-    const stats = await this.#driver.stats(namespace, Date.now());
-    const indexedVectors = this.#indexes.size(namespace);
-    return { ...stats, namespace: namespace ?? '*', indexedVectors, backfill: this.#backfills.status };
+    const stats = await this.#context.driver.stats(namespace, Date.now());
+    const indexedVectors = this.#context.indexes.size(namespace);
+    return {
+      ...stats,
+      namespace: namespace ?? '*',
+      indexedVectors,
+      backfill: this.#context.backfills.status,
+    };
   }
 
   /** Namespaces holding data. */
   async namespaces(): Promise<string[]> {
     this.#assertOpen();
-    return this.#driver.namespaces();
+    return this.#context.driver.namespaces();
   }
 
   /**
@@ -684,10 +433,14 @@ export class MemoryStore {
     await this.sync();
     const all = parsed.namespace === '*';
     // Validated once: the namespace and filters were parsed with the search options.
-    const namespaces = all ? await this.#driver.namespaces() : [parsed.namespace ?? this.#options.namespace];
+    const namespaces = all
+      ? await this.#context.driver.namespaces()
+      : [parsed.namespace ?? this.#context.options.namespace];
     const warnings: string[] = [];
     const unsized =
-      parsed.mode === 'keyword' ? undefined : await this.#indexes.learnDimensions(parsed.query, signal);
+      parsed.mode === 'keyword'
+        ? undefined
+        : await this.#context.indexes.learnDimensions(parsed.query, signal);
     checkAborted();
     if (unsized !== undefined) {
       if (parsed.mode === 'vector') throw unsized;
@@ -696,7 +449,7 @@ export class MemoryStore {
     // The query is embedded once, and only if some namespace has vectors to compare it with.
     let embedded: Promise<Float32Array | undefined> | undefined;
     const queryVector = () => {
-      embedded ??= this.#embedder.embedTexts([parsed.query], signal).then(
+      embedded ??= this.#context.embedder.embedTexts([parsed.query], signal).then(
         ([vector]) => vector,
         (error: unknown) => {
           if (parsed.mode === 'vector' || signal?.aborted) throw error;
@@ -706,8 +459,8 @@ export class MemoryStore {
       );
       return embedded;
     };
-    const maxResults = parsed.maxResults ?? this.#options.search.defaultMaxResults;
-    const maxChars = parsed.maxChars ?? this.#options.search.defaultMaxChars;
+    const maxResults = parsed.maxResults ?? this.#context.options.search.defaultMaxResults;
+    const maxChars = parsed.maxChars ?? this.#context.options.search.defaultMaxChars;
     const scored: ScoredRow[] = [];
     const candidates = { keyword: 0, vector: 0 };
     for (const namespace of namespaces) {
@@ -724,7 +477,7 @@ export class MemoryStore {
     let used = 0;
     let truncated = scored.length > maxResults;
     for (const entry of scored.slice(0, maxResults)) {
-      const memory = toMemory(entry.row, this.#embedder.id);
+      const memory = toMemory(entry.row, this.#context.embedder.id);
       const remaining = maxChars - used;
       if (remaining <= 0) {
         truncated = true;
@@ -759,20 +512,27 @@ export class MemoryStore {
     queryVector: () => Promise<Float32Array | undefined>,
   ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
     const filter = toMemoryFilter(parsed, namespace);
-    const candidates = this.#options.search.candidates;
+    const candidates = this.#context.options.search.candidates;
     let keyword: Array<{ id: string; bm25: number }> = [];
     let vector: Array<{ id: string; score: number }> = [];
 
     if (parsed.mode !== 'vector') {
-      keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates, {
-        changeToken: this.#indexes.changeToken,
-      });
+      keyword = await this.#context.driver.keywordSearch(
+        filter,
+        parseKeywordQuery(parsed.query),
+        candidates,
+        {
+          changeToken: this.#context.indexes.changeToken,
+        },
+      );
     }
     if (parsed.mode !== 'keyword') {
-      const index = this.#indexes.get(filter.namespace);
+      const index = this.#context.indexes.get(filter.namespace);
       const query = index && index.size > 0 ? await queryVector() : undefined;
       if (index && query) {
-        const allowed = filterRestricts(filter) ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
+        const allowed = filterRestricts(filter)
+          ? await this.#context.driver.filterIds(filter, 1_000_000)
+          : undefined;
         if (!allowed || allowed.length > 0) {
           // Over-fetch a little: expired memories are still indexed until prune() removes them.
           vector = index.search(query, {
@@ -796,7 +556,7 @@ export class MemoryStore {
       .map(([id]) => id);
     let rows: MemoryRow[];
     if (parsed.importanceWeight > 0 || parsed.recencyWeight > 0) {
-      rows = await this.#driver.getMemories(filter.namespace, order, filter.now);
+      rows = await this.#context.driver.getMemories(filter.namespace, order, filter.now);
     } else {
       // Expired rows drop out here, so read on until enough or none left.
       rows = [];
@@ -804,7 +564,7 @@ export class MemoryStore {
       while (rows.length <= maxResults && next < order.length) {
         const page = order.slice(next, next + maxResults + 1 - rows.length);
         next += page.length;
-        rows.push(...(await this.#driver.getMemories(filter.namespace, page, filter.now)));
+        rows.push(...(await this.#context.driver.getMemories(filter.namespace, page, filter.now)));
       }
     }
     // Which of the fused lists is which (their ranks were computed once, by the fusion).
@@ -812,7 +572,7 @@ export class MemoryStore {
     const vectorList = parsed.mode === 'keyword' ? -1 : parsed.mode === 'vector' ? 0 : 1;
     const bm25ById = new Map(keyword.map((k) => [k.id, k.bm25]));
     const similarityById = new Map(vector.map((v) => [v.id, v.score]));
-    const halfLife = parsed.recencyHalfLifeMs ?? this.#options.search.recencyHalfLifeMs;
+    const halfLife = parsed.recencyHalfLifeMs ?? this.#context.options.search.recencyHalfLifeMs;
     const base = 1 - parsed.importanceWeight - parsed.recencyWeight;
     const scored = rows.map((row) => {
       const { rrf, ranks } = fused.get(row.id) as { rrf: number; ranks: number[] };
@@ -856,7 +616,7 @@ export class MemoryStore {
       );
     }
     const now = Date.now();
-    const deleted = await this.#driver.prune(
+    const deleted = await this.#context.driver.prune(
       {
         ...(parsed.maxImportance === undefined
           ? {}
@@ -868,7 +628,7 @@ export class MemoryStore {
     );
     if (deleted.length > 0) {
       await this.reloadIndex();
-      this.#events.emit('memory-deleted', { ids: deleted });
+      this.#context.events.emit('memory-deleted', { ids: deleted });
     }
     return { deleted };
   }
@@ -883,21 +643,21 @@ export class MemoryStore {
     options: { batchSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
-    return this.#backfills.hold(async () => {
+    return this.#context.backfills.hold(async () => {
       const pass = await this.#embedMissing({
-        batchSize: options.batchSize ?? this.#options.backfill.batchSize,
+        batchSize: options.batchSize ?? this.#context.options.backfill.batchSize,
         ...(options.signal ? { signal: options.signal } : {}),
         pendingOnly: false,
         stopAtFailure: false,
       });
-      this.#backfills.settled(pass);
+      this.#context.backfills.settled(pass);
       return { embedded: pass.embedded, failed: pass.failed };
     });
   }
 
   /** Where the background backfill of memories stored without a vector stands. */
   get backfillStatus(): BackfillStatus {
-    return this.#backfills.status;
+    return this.#context.backfills.status;
   }
 
   /**
@@ -919,15 +679,20 @@ export class MemoryStore {
     let after = '';
     for (;;) {
       if (options.signal?.aborted) throw aborted();
-      const batch = await this.#driver.missingEmbeddings(this.#embedder.id, options.batchSize, after, {
-        pendingOnly: options.pendingOnly,
-      });
+      const batch = await this.#context.driver.missingEmbeddings(
+        this.#context.embedder.id,
+        options.batchSize,
+        after,
+        {
+          pendingOnly: options.pendingOnly,
+        },
+      );
       if (batch.length === 0) break;
       after = (batch.at(-1) as { id: string }).id;
-      await this.#indexes.learnDimensions(batch[0]?.content, options.signal);
+      await this.#context.indexes.learnDimensions(batch[0]?.content, options.signal);
       let vectors: Float32Array[];
       try {
-        vectors = await this.#embedder.embedTexts(
+        vectors = await this.#context.embedder.embedTexts(
           batch.map((item) => item.content),
           options.signal,
         );
@@ -935,12 +700,12 @@ export class MemoryStore {
         if (options.signal?.aborted) throw aborted();
         failed += batch.length;
         lastError = error;
-        this.#events.emit('embedding-failed', { count: batch.length, error });
+        this.#context.events.emit('embedding-failed', { count: batch.length, error });
         if (options.stopAtFailure) break;
         continue;
       }
-      const model = this.#embedder.id;
-      embedded += await this.#driver.setEmbeddings(
+      const model = this.#context.embedder.id;
+      embedded += await this.#context.driver.setEmbeddings(
         batch.map((item, i) => ({
           id: item.id,
           contentHash: item.contentHash,
@@ -949,7 +714,7 @@ export class MemoryStore {
         })),
       );
       batch.forEach((item, i) => {
-        this.#indexes.ensure(item.namespace).set(item.id, vectors[i] as Float32Array);
+        this.#context.indexes.ensure(item.namespace).set(item.id, vectors[i] as Float32Array);
       });
     }
     return { embedded, failed, ...(failed > 0 ? { error: lastError } : {}) };
@@ -964,13 +729,13 @@ export class MemoryStore {
     options: { batchSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
-    if (embedder.dimensions > this.#options.limits.maxDimensions) {
+    if (embedder.dimensions > this.#context.options.limits.maxDimensions) {
       throw new MemoryStoreError(
         'DIMENSION_MISMATCH',
         `The embedder ${embedder.id} has ${embedder.dimensions} dimensions, over the limit`,
       );
     }
-    this.#embedder.use(embedder);
+    this.#context.embedder.use(embedder);
     await this.reloadIndex();
     return this.backfill(options);
   }
@@ -978,7 +743,7 @@ export class MemoryStore {
   /** Writes every record (memories with or without vectors, entities, relations) as JSONL lines. */
   exportJsonl(options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen();
-    return exportJsonl(this.#driver, options);
+    return exportJsonl(this.#context.driver, options);
   }
 
   /**
@@ -992,7 +757,7 @@ export class MemoryStore {
     options: ImportOptions = {},
   ): Promise<ImportResult> {
     this.#assertOpen();
-    const result = await importJsonl(this.#driver, source, {
+    const result = await importJsonl(this.#context.driver, source, {
       ...options,
       defaultNamespace: this.#namespace(options.namespace),
     });
@@ -1007,17 +772,17 @@ export class MemoryStore {
   /** `PRAGMA integrity_check` and the foreign-key check: `'ok'` or the problems found. */
   async integrityCheck(): Promise<string> {
     this.#assertOpen();
-    return this.#driver.integrityCheck();
+    return this.#context.driver.integrityCheck();
   }
 
   /** Flushes pending access records and closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#backfills.close();
+    await this.#context.backfills.close();
     await this.#access.close();
     this.#closed = true;
-    this.#indexes.clear();
-    await this.#driver.close();
+    this.#context.indexes.clear();
+    await this.#context.driver.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
