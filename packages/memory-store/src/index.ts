@@ -47,6 +47,7 @@ export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
 export { type CreateOptions, type CreateResult, NEAR_DUPLICATE_TOLERANCE } from './store/create-pipeline.js';
 export type { MemoryStoreEvents } from './store/events.js';
+export type { SearchHit, SearchResult } from './store/hybrid-search.js';
 export type { Memory } from './store/memory.js';
 export {
   FilterSchema,
@@ -59,4 +60,4 @@ export {
   type SearchOptions,
   SearchSchema,
 } from './store/schemas.js';
-export { MemoryStore, openMemoryStore, type SearchHit, type SearchResult } from './store.js';
+export { MemoryStore, openMemoryStore } from './store.js';

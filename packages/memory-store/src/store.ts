@@ -1,6 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import type { z } from 'zod';
-import type { MemoryPatch, MemoryRow, StorageDriver, StoreStats } from './driver/memory-driver.js';
+import type { MemoryPatch, StorageDriver, StoreStats } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { CachedEmbedder } from './embedding/cached-embedder.js';
@@ -22,13 +22,12 @@ import {
   type ResolvedOptions,
   resolveNamespace,
 } from './options.js';
-import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
-import { parseKeywordQuery } from './search/keyword-query.js';
 import { AccessRecorder } from './store/access-recorder.js';
 import type { StoreContext } from './store/context.js';
 import { type CreateOptions, type CreateResult, createMemories } from './store/create-pipeline.js';
 import type { MemoryStoreEvents } from './store/events.js';
-import { filterRestricts, parseFilter, toMemoryFilter } from './store/filters.js';
+import { filterRestricts, parseFilter } from './store/filters.js';
+import { type SearchResult, searchMemories } from './store/hybrid-search.js';
 import { type Memory, toMemory } from './store/memory.js';
 import { NamespaceIndexes } from './store/namespace-index.js';
 import {
@@ -40,36 +39,8 @@ import {
   MemoryPatchSchema,
   PruneSchema,
   type SearchOptions,
-  SearchSchema,
 } from './store/schemas.js';
 import { contentHash } from './util/hash.js';
-
-export interface SearchHit {
-  memory: Memory;
-  /** Final score (fused and weighted); higher is better. */
-  score: number;
-  parts: ScoreParts;
-}
-
-export interface SearchResult {
-  /** The namespace searched, or `'*'` for all (each hit's memory names its own). */
-  namespace: string;
-  mode: 'hybrid' | 'vector' | 'keyword';
-  hits: SearchHit[];
-  /** True when hits were dropped or cut to fit `maxResults` / `maxChars`. */
-  truncated: boolean;
-  /** Sizes of the candidate lists before fusion. */
-  candidates: { keyword: number; vector: number };
-  /** Degradations that did not fail the search (e.g. the embedding provider is down: keyword only). */
-  warnings: string[];
-}
-
-/** A memory found by a search, with its final score and the parts it came from. */
-interface ScoredRow {
-  row: MemoryRow;
-  score: number;
-  parts: ScoreParts;
-}
 
 /**
  * Opens (creating if needed) a memory store: one SQLite file holding memories, their vectors and FTS5
@@ -420,173 +391,9 @@ export class MemoryStore {
    */
   async search(options: SearchOptions): Promise<SearchResult> {
     this.#assertOpen();
-    const { signal, ...input } = options;
-    const checkAborted = () => {
-      if (signal?.aborted)
-        throw new MemoryStoreError('ABORTED', 'search was aborted', { cause: signal.reason });
-    };
-    checkAborted();
-    const parsed = parseOrThrow(SearchSchema, input, 'search options');
-    if (parsed.importanceWeight + parsed.recencyWeight > 1) {
-      throw new MemoryStoreError('INVALID_ARGUMENT', 'importanceWeight + recencyWeight must not exceed 1');
-    }
-    await this.sync();
-    const all = parsed.namespace === '*';
-    // Validated once: the namespace and filters were parsed with the search options.
-    const namespaces = all
-      ? await this.#context.driver.namespaces()
-      : [parsed.namespace ?? this.#context.options.namespace];
-    const warnings: string[] = [];
-    const unsized =
-      parsed.mode === 'keyword'
-        ? undefined
-        : await this.#context.indexes.learnDimensions(parsed.query, signal);
-    checkAborted();
-    if (unsized !== undefined) {
-      if (parsed.mode === 'vector') throw unsized;
-      warnings.push(`vector search skipped: ${(unsized as Error)?.message ?? String(unsized)}`);
-    }
-    // The query is embedded once, and only if some namespace has vectors to compare it with.
-    let embedded: Promise<Float32Array | undefined> | undefined;
-    const queryVector = () => {
-      embedded ??= this.#context.embedder.embedTexts([parsed.query], signal).then(
-        ([vector]) => vector,
-        (error: unknown) => {
-          if (parsed.mode === 'vector' || signal?.aborted) throw error;
-          warnings.push(`vector search skipped: ${(error as Error).message}`);
-          return undefined;
-        },
-      );
-      return embedded;
-    };
-    const maxResults = parsed.maxResults ?? this.#context.options.search.defaultMaxResults;
-    const maxChars = parsed.maxChars ?? this.#context.options.search.defaultMaxChars;
-    const scored: ScoredRow[] = [];
-    const candidates = { keyword: 0, vector: 0 };
-    for (const namespace of namespaces) {
-      checkAborted();
-      const ranked = await this.#rank(namespace, parsed, maxResults, queryVector);
-      scored.push(...ranked.scored);
-      candidates.keyword += ranked.keyword;
-      candidates.vector += ranked.vector;
-    }
-    checkAborted();
-    scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
-
-    const hits: SearchHit[] = [];
-    let used = 0;
-    let truncated = scored.length > maxResults;
-    for (const entry of scored.slice(0, maxResults)) {
-      const memory = toMemory(entry.row, this.#context.embedder.id);
-      const remaining = maxChars - used;
-      if (remaining <= 0) {
-        truncated = true;
-        break;
-      }
-      if (memory.content.length > remaining) {
-        memory.content = `${memory.content.slice(0, Math.max(0, remaining - 1))}…`;
-        truncated = true;
-      }
-      used += memory.content.length;
-      hits.push({ memory, score: entry.score, parts: entry.parts });
-    }
-    this.#access.record(hits.map((hit) => hit.memory.id));
-    return {
-      namespace: all ? '*' : (namespaces[0] as string),
-      mode: parsed.mode,
-      hits,
-      truncated,
-      candidates,
-      warnings,
-    };
-  }
-
-  /**
-   * One namespace's part of a search: keyword and vector candidates fused, the rows read and scored. With no
-   * weights the fused order is final, so only the rows that can be shown are read (`maxResults` + 1).
-   */
-  async #rank(
-    namespace: string,
-    parsed: z.output<typeof SearchSchema>,
-    maxResults: number,
-    queryVector: () => Promise<Float32Array | undefined>,
-  ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
-    const filter = toMemoryFilter(parsed, namespace);
-    const candidates = this.#context.options.search.candidates;
-    let keyword: Array<{ id: string; bm25: number }> = [];
-    let vector: Array<{ id: string; score: number }> = [];
-
-    if (parsed.mode !== 'vector') {
-      keyword = await this.#context.driver.keywordSearch(
-        filter,
-        parseKeywordQuery(parsed.query),
-        candidates,
-        {
-          changeToken: this.#context.indexes.changeToken,
-        },
-      );
-    }
-    if (parsed.mode !== 'keyword') {
-      const index = this.#context.indexes.get(filter.namespace);
-      const query = index && index.size > 0 ? await queryVector() : undefined;
-      if (index && query) {
-        const allowed = filterRestricts(filter)
-          ? await this.#context.driver.filterIds(filter, 1_000_000)
-          : undefined;
-        if (!allowed || allowed.length > 0) {
-          // Over-fetch a little: expired memories are still indexed until prune() removes them.
-          vector = index.search(query, {
-            k: candidates + 10,
-            minScore: parsed.minSimilarity,
-            ...(allowed ? { ids: allowed } : {}),
-          });
-        }
-      }
-    }
-
-    const lists =
-      parsed.mode === 'keyword'
-        ? [keyword.map((k) => k.id)]
-        : parsed.mode === 'vector'
-          ? [vector.map((v) => v.id)]
-          : [keyword.map((k) => k.id), vector.map((v) => v.id)];
-    const fused = reciprocalRankFusion(lists);
-    const order = [...fused.entries()]
-      .sort((a, b) => b[1].rrf - a[1].rrf || (a[0] < b[0] ? -1 : 1))
-      .map(([id]) => id);
-    let rows: MemoryRow[];
-    if (parsed.importanceWeight > 0 || parsed.recencyWeight > 0) {
-      rows = await this.#context.driver.getMemories(filter.namespace, order, filter.now);
-    } else {
-      // Expired rows drop out here, so read on until enough or none left.
-      rows = [];
-      let next = 0;
-      while (rows.length <= maxResults && next < order.length) {
-        const page = order.slice(next, next + maxResults + 1 - rows.length);
-        next += page.length;
-        rows.push(...(await this.#context.driver.getMemories(filter.namespace, page, filter.now)));
-      }
-    }
-    // Which of the fused lists is which (their ranks were computed once, by the fusion).
-    const keywordList = parsed.mode === 'vector' ? -1 : 0;
-    const vectorList = parsed.mode === 'keyword' ? -1 : parsed.mode === 'vector' ? 0 : 1;
-    const bm25ById = new Map(keyword.map((k) => [k.id, k.bm25]));
-    const similarityById = new Map(vector.map((v) => [v.id, v.score]));
-    const halfLife = parsed.recencyHalfLifeMs ?? this.#context.options.search.recencyHalfLifeMs;
-    const base = 1 - parsed.importanceWeight - parsed.recencyWeight;
-    const scored = rows.map((row) => {
-      const { rrf, ranks } = fused.get(row.id) as { rrf: number; ranks: number[] };
-      const recency = recencyFactor(filter.now - row.createdAt, halfLife);
-      const weight = base + parsed.importanceWeight * row.importance + parsed.recencyWeight * recency;
-      const parts: ScoreParts = { rrf, importance: row.importance, recency, weight };
-      const keywordRank = ranks[keywordList] ?? 0;
-      const vectorRank = ranks[vectorList] ?? 0;
-      if (keywordRank > 0) parts.keyword = { rank: keywordRank, bm25: bm25ById.get(row.id) as number };
-      if (vectorRank > 0)
-        parts.vector = { rank: vectorRank, similarity: similarityById.get(row.id) as number };
-      return { row, score: rrf * weight, parts };
-    });
-    return { scored, keyword: keyword.length, vector: vector.length };
+    const result = await searchMemories(this.#context, options);
+    this.#access.record(result.hits.map((hit) => hit.memory.id));
+    return result;
   }
 
   /** Writes buffered access records now (normally done every `accessFlushIntervalMs`). */
