@@ -2,7 +2,7 @@ import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import type { z } from 'zod';
 import type { MemoryPatch, StorageDriver, StoreStats } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
-import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
+import { BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { CachedEmbedder } from './embedding/cached-embedder.js';
 import type { Embedder } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';
@@ -25,6 +25,7 @@ import {
 import { AccessRecorder } from './store/access-recorder.js';
 import type { StoreContext } from './store/context.js';
 import { type CreateOptions, type CreateResult, createMemories } from './store/create-pipeline.js';
+import { embedMissing } from './store/embed-missing.js';
 import type { MemoryStoreEvents } from './store/events.js';
 import { filterRestricts, parseFilter } from './store/filters.js';
 import { type SearchResult, searchMemories } from './store/hybrid-search.js';
@@ -103,7 +104,7 @@ export class MemoryStore {
       backfills: new BackfillScheduler(
         options.backfill,
         (signal) =>
-          this.#embedMissing({
+          embedMissing(this.#context, {
             batchSize: options.backfill.batchSize,
             signal,
             pendingOnly: true,
@@ -451,7 +452,7 @@ export class MemoryStore {
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
     return this.#context.backfills.hold(async () => {
-      const pass = await this.#embedMissing({
+      const pass = await embedMissing(this.#context, {
         batchSize: options.batchSize ?? this.#context.options.backfill.batchSize,
         ...(options.signal ? { signal: options.signal } : {}),
         pendingOnly: false,
@@ -465,66 +466,6 @@ export class MemoryStore {
   /** Where the background backfill of memories stored without a vector stands. */
   get backfillStatus(): BackfillStatus {
     return this.#context.backfills.status;
-  }
-
-  /**
-   * Embeds memories missing a vector of the active model, batch by batch. `pendingOnly` leaves out those
-   * embedded by another model (a background pass never re-embeds a whole store on its own);
-   * `stopAtFailure` ends at the first failed batch (the provider is down: later ones would fail too).
-   */
-  async #embedMissing(options: {
-    batchSize: number;
-    signal?: AbortSignal;
-    pendingOnly: boolean;
-    stopAtFailure: boolean;
-  }): Promise<BackfillPass> {
-    const aborted = () =>
-      new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal?.reason });
-    let embedded = 0;
-    let failed = 0;
-    let lastError: unknown;
-    let after = '';
-    for (;;) {
-      if (options.signal?.aborted) throw aborted();
-      const batch = await this.#context.driver.missingEmbeddings(
-        this.#context.embedder.id,
-        options.batchSize,
-        after,
-        {
-          pendingOnly: options.pendingOnly,
-        },
-      );
-      if (batch.length === 0) break;
-      after = (batch.at(-1) as { id: string }).id;
-      await this.#context.indexes.learnDimensions(batch[0]?.content, options.signal);
-      let vectors: Float32Array[];
-      try {
-        vectors = await this.#context.embedder.embedTexts(
-          batch.map((item) => item.content),
-          options.signal,
-        );
-      } catch (error) {
-        if (options.signal?.aborted) throw aborted();
-        failed += batch.length;
-        lastError = error;
-        this.#context.events.emit('embedding-failed', { count: batch.length, error });
-        if (options.stopAtFailure) break;
-        continue;
-      }
-      const model = this.#context.embedder.id;
-      embedded += await this.#context.driver.setEmbeddings(
-        batch.map((item, i) => ({
-          id: item.id,
-          contentHash: item.contentHash,
-          model,
-          vector: vectors[i] as Float32Array,
-        })),
-      );
-      batch.forEach((item, i) => {
-        this.#context.indexes.ensure(item.namespace).set(item.id, vectors[i] as Float32Array);
-      });
-    }
-    return { embedded, failed, ...(failed > 0 ? { error: lastError } : {}) };
   }
 
   /**
