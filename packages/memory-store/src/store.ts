@@ -1,6 +1,6 @@
 import { type Disposable, Listeners } from '@mimo-mcp/resilience';
 import type { z } from 'zod';
-import type { MemoryPatch, StorageDriver, StoreStats } from './driver/memory-driver.js';
+import type { StorageDriver, StoreStats } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
 import { BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
 import { CachedEmbedder } from './embedding/cached-embedder.js';
@@ -33,15 +33,13 @@ import { type Memory, toMemory } from './store/memory.js';
 import { NamespaceIndexes } from './store/namespace-index.js';
 import {
   ListSchema,
-  MEMORY_PATCH_FIELDS,
   type MemoryFilterInput,
   type MemoryInput,
   type MemoryPatchInput,
-  MemoryPatchSchema,
   PruneSchema,
   type SearchOptions,
 } from './store/schemas.js';
-import { contentHash } from './util/hash.js';
+import { updateMemory } from './store/update-memory.js';
 
 /**
  * Opens (creating if needed) a memory store: one SQLite file holding memories, their vectors and FTS5
@@ -245,56 +243,7 @@ export class MemoryStore {
     options: { namespace?: string; signal?: AbortSignal } = {},
   ): Promise<Memory> {
     this.#assertOpen();
-    const namespace = this.#namespace(options.namespace);
-    const parsed = parseOrThrow(MemoryPatchSchema, patch, 'memory update');
-    if (Object.values(parsed).every((value) => value === undefined)) {
-      throw new MemoryStoreError(
-        'INVALID_ARGUMENT',
-        `Invalid memory update: nothing to change; give at least one of ${MEMORY_PATCH_FIELDS.join(', ')}`,
-      );
-    }
-    const driverPatch: MemoryPatch = {};
-    if (parsed.kind !== undefined) driverPatch.kind = parsed.kind;
-    if (parsed.tags !== undefined) driverPatch.tags = [...new Set(parsed.tags)];
-    if (parsed.importance !== undefined) driverPatch.importance = parsed.importance;
-    if (parsed.metadata !== undefined) driverPatch.metadata = parsed.metadata;
-    if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
-    if (parsed.content !== undefined) {
-      const bytes = Buffer.byteLength(parsed.content, 'utf8');
-      if (bytes > this.#context.options.limits.maxContentBytes) {
-        throw new MemoryStoreError(
-          'CONTENT_TOO_LARGE',
-          `The new content has ${bytes} bytes, over the limit of ${this.#context.options.limits.maxContentBytes}`,
-          {
-            data: { bytes, limit: this.#context.options.limits.maxContentBytes },
-          },
-        );
-      }
-      if (parsed.content.trim().length === 0)
-        throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
-      driverPatch.content = parsed.content;
-      driverPatch.contentHash = contentHash(parsed.content);
-      await this.#context.indexes.learnDimensions(parsed.content, options.signal);
-      try {
-        const [vector] = await this.#context.embedder.embedTexts([parsed.content], options.signal);
-        driverPatch.embedding = { model: this.#context.embedder.id, vector: vector as Float32Array };
-        this.#context.backfills.embeddingSucceeded();
-      } catch (error) {
-        driverPatch.embedding = null;
-        this.#context.events.emit('embedding-failed', { count: 1, error });
-        this.#context.backfills.embeddingFailed();
-      }
-    }
-    const row = await this.#context.driver.updateMemory(namespace, id, driverPatch, Date.now());
-    if (!row)
-      throw new MemoryStoreError(
-        'NOT_FOUND',
-        `No memory ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`,
-      );
-    if (driverPatch.embedding) this.#context.indexes.ensure(namespace).set(id, driverPatch.embedding.vector);
-    else if (driverPatch.embedding === null) this.#context.indexes.remove(namespace, id);
-    this.#context.events.emit('memory-updated', { id });
-    return toMemory(row, this.#context.embedder.id);
+    return updateMemory(this.#context, id, patch, options);
   }
 
   /** Deletes memories by id; returns the ids that existed. */
