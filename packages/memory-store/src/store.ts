@@ -263,7 +263,7 @@ export class MemoryStore {
   async deleteWhere(filter: MemoryFilterInput & { all?: boolean }): Promise<string[]> {
     this.#assertOpen();
     const { all, ...rest } = filter ?? {};
-    const resolved = parseFilter(rest, this.#context.options.namespace);
+    const resolved = parseFilter(rest, this.namespace);
     if (all !== true && !filterRestricts(resolved)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
@@ -276,8 +276,7 @@ export class MemoryStore {
   }
 
   #forget(namespace: string, ids: readonly string[]): void {
-    const index = this.#context.indexes.get(namespace);
-    for (const id of ids) index?.remove(id);
+    for (const id of ids) this.#context.indexes.remove(namespace, id);
     if (ids.length > 0) this.#context.events.emit('memory-deleted', { ids: [...ids] });
   }
 
@@ -287,13 +286,10 @@ export class MemoryStore {
   ): Promise<{ memories: Memory[]; nextCursor: string | undefined }> {
     this.#assertOpen();
     const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
-    const page = await this.#context.driver.listMemories(
-      parseFilter(filter, this.#context.options.namespace),
-      {
-        limit,
-        cursor,
-      },
-    );
+    const page = await this.#context.driver.listMemories(parseFilter(filter, this.namespace), {
+      limit,
+      cursor,
+    });
     return {
       memories: page.rows.map((row) => toMemory(row, this.#context.embedder.id)),
       nextCursor: page.nextCursor,
@@ -303,7 +299,7 @@ export class MemoryStore {
   /** Number of memories matching the filter. */
   async count(filter: MemoryFilterInput = {}): Promise<number> {
     this.#assertOpen();
-    return this.#context.driver.countMemories(parseFilter(filter, this.#context.options.namespace));
+    return this.#context.driver.countMemories(parseFilter(filter, this.namespace));
   }
 
   /**
