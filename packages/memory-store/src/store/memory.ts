@@ -1,19 +1,18 @@
 // A memory as callers see it, made from a driver row.
 import type { MemoryRow } from '../driver/memory-driver.js';
 
-/** A memory as returned by the store. Times are ISO-8601 strings. */
-export interface Memory {
-  id: string;
-  namespace: string;
-  content: string;
-  kind: string;
-  tags: string[];
-  importance: number;
-  metadata: Record<string, unknown>;
+/**
+ * A memory as returned by the store: the row's fields (`id`, `namespace`, `content`, `kind`, `tags`,
+ * `importance`, `metadata`, `accessCount`), its times as ISO-8601 strings, and its embedding's state.
+ */
+export interface Memory
+  extends Pick<
+    MemoryRow,
+    'id' | 'namespace' | 'content' | 'kind' | 'tags' | 'importance' | 'metadata' | 'accessCount'
+  > {
   createdAt: string;
   updatedAt: string;
   accessedAt: string | null;
-  accessCount: number;
   expiresAt: string | null;
   /** `ready`: has a vector of the active embedder; `pending`: none yet; `other-model`: of another embedder. */
   embedding: { status: 'ready' | 'pending' | 'other-model'; model: string | null; dimensions: number | null };
