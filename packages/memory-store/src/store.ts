@@ -83,6 +83,7 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
 /** A durable agent memory. Create with {@link openMemoryStore}. */
 export class MemoryStore {
   readonly #context: StoreContext;
+  readonly #events = new Listeners<MemoryStoreEvents>();
   readonly #access: AccessRecorder;
   #closed = false;
   /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
@@ -90,7 +91,7 @@ export class MemoryStore {
 
   /** @internal use {@link openMemoryStore} */
   constructor(driver: StorageDriver, embedder: Embedder, options: ResolvedOptions) {
-    const events = new Listeners<MemoryStoreEvents>();
+    const events = this.#events;
     const cachedEmbedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
     const assertOpen = () => this.#assertOpen();
     this.#context = {
@@ -126,7 +127,7 @@ export class MemoryStore {
     event: E,
     listener: (payload: MemoryStoreEvents[E]) => void,
   ): Disposable {
-    return this.#context.events.on(event, listener);
+    return this.#events.on(event, listener);
   }
 
   /** @internal At open: memories left pending (the embedder was down) start a background backfill. */

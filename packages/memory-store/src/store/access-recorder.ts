@@ -1,7 +1,6 @@
 // Access bookkeeping: reads are buffered and written in one batch, so a read never waits on a write.
-import type { Listeners } from '@mimo-mcp/resilience';
 import type { StorageDriver } from '../driver/memory-driver.js';
-import type { MemoryStoreEvents } from './events.js';
+import type { MemoryStoreEmitter } from './events.js';
 
 /** Buffered reads past which a flush starts at once instead of at the next interval. */
 const MAX_BUFFERED_ACCESSES = 500;
@@ -14,13 +13,13 @@ const MAX_BUFFERED_ACCESSES = 500;
 export class AccessRecorder {
   readonly #driver: StorageDriver;
   readonly #intervalMs: number;
-  readonly #events: Listeners<MemoryStoreEvents>;
+  readonly #events: MemoryStoreEmitter;
   #buffer: Array<{ id: string; at: number }> = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   /** @param intervalMs the longest a read waits to be written (`accessFlushIntervalMs`) */
-  constructor(driver: StorageDriver, intervalMs: number, events: Listeners<MemoryStoreEvents>) {
+  constructor(driver: StorageDriver, intervalMs: number, events: MemoryStoreEmitter) {
     this.#driver = driver;
     this.#intervalMs = intervalMs;
     this.#events = events;

@@ -13,3 +13,8 @@ export interface MemoryStoreEvents extends Record<string, unknown> {
   'index-refreshed': { upserts: number; removals: number; reset: boolean; durationMs: number };
   'access-flush-failed': { error: unknown };
 }
+
+/** What the store's parts need of its event listeners: emitting (the facade owns subscriptions). */
+export interface MemoryStoreEmitter {
+  emit<E extends keyof MemoryStoreEvents>(event: E, payload: MemoryStoreEvents[E]): void;
+}

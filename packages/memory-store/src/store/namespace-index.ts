@@ -1,10 +1,9 @@
 // The per-namespace vector indexes of a store and their bookkeeping: which changes of the file they hold,
 // the store's own inserts, and reloads.
-import type { Listeners } from '@mimo-mcp/resilience';
 import { VectorIndex } from '@mimo-mcp/vector-nif';
 import type { NewMemoryRow, StorageDriver } from '../driver/memory-driver.js';
 import type { CachedEmbedder } from '../embedding/cached-embedder.js';
-import type { MemoryStoreEvents } from './events.js';
+import type { MemoryStoreEmitter } from './events.js';
 
 /** Own inserts remembered between syncs; past it, the next sync reads some of them back (correct, only slower). */
 const MAX_OWN_SEQS = 1024;
@@ -16,7 +15,7 @@ const MAX_OWN_SEQS = 1024;
 export class NamespaceIndexes {
   readonly #driver: StorageDriver;
   readonly #embedder: CachedEmbedder;
-  readonly #events: Listeners<MemoryStoreEvents>;
+  readonly #events: MemoryStoreEmitter;
   readonly #assertOpen: () => void;
   readonly #indexes = new Map<string, VectorIndex>();
   #syncedSeq = 0;
@@ -29,7 +28,7 @@ export class NamespaceIndexes {
   constructor(
     driver: StorageDriver,
     embedder: CachedEmbedder,
-    events: Listeners<MemoryStoreEvents>,
+    events: MemoryStoreEmitter,
     assertOpen: () => void,
   ) {
     this.#driver = driver;
