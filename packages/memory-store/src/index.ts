@@ -45,23 +45,19 @@ export {
 export { type MemoryStoreOptions, MemoryStoreOptionsSchema, NamespaceSchema } from './options.js';
 export { reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
 export { type KeywordTerm, MAX_KEYWORD_TERMS, parseKeywordQuery } from './search/keyword-query.js';
+export { type CreateOptions, type CreateResult, NEAR_DUPLICATE_TOLERANCE } from './store/create-pipeline.js';
+export type { MemoryStoreEvents } from './store/events.js';
+export type { SearchHit, SearchResult } from './store/hybrid-search.js';
+export type { Memory } from './store/memory.js';
 export {
-  type CreateOptions,
-  type CreateResult,
   FilterSchema,
   MEMORY_PATCH_FIELDS,
-  type Memory,
   type MemoryFilterInput,
   type MemoryInput,
   MemoryInputSchema,
   type MemoryPatchInput,
   MemoryPatchSchema,
-  MemoryStore,
-  type MemoryStoreEvents,
-  NEAR_DUPLICATE_TOLERANCE,
-  openMemoryStore,
-  type SearchHit,
   type SearchOptions,
-  type SearchResult,
   SearchSchema,
-} from './store.js';
+} from './store/schemas.js';
+export { MemoryStore, openMemoryStore } from './store.js';

@@ -131,3 +131,8 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
     throw new MemoryStoreError('INVALID_ARGUMENT', `Invalid ${what}: ${describeIssues(result.error)}`);
   return result.data;
 }
+
+/** The namespace a call is scoped to: the one given (validated) or the store's default. */
+export function resolveNamespace(value: string | undefined, defaultNamespace: string): string {
+  return value === undefined ? defaultNamespace : parseOrThrow(NamespaceSchema, value, 'namespace');
+}

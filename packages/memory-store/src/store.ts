@@ -1,18 +1,10 @@
 import { type Disposable, Listeners } from '@mimo-mcp/core';
-import { AUTO_EXACT_MAX_FLOATS, type VectorHit, VectorIndex } from '@mimo-mcp/vector-nif';
-import { z } from 'zod';
-import type {
-  InsertResult,
-  MemoryFilter,
-  MemoryPatch,
-  MemoryRow,
-  NewMemoryRow,
-  StorageDriver,
-  StoreStats,
-} from './driver/memory-driver.js';
+import type { z } from 'zod';
+import type { StorageDriver, StoreStats } from './driver/memory-driver.js';
 import { createSqliteDriver } from './driver/sqlite/sqlite-driver.js';
-import { type BackfillPass, BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
-import { type Embedder, LruCache } from './embedding/embedder.js';
+import { BackfillScheduler, type BackfillStatus } from './embedding/backfill-scheduler.js';
+import { CachedEmbedder } from './embedding/cached-embedder.js';
+import type { Embedder } from './embedding/embedder.js';
 import { createLocalEmbedder } from './embedding/local-embedder.js';
 import { MemoryStoreError } from './errors.js';
 import { GraphStore } from './graph/graph-store.js';
@@ -26,223 +18,28 @@ import {
 import {
   type MemoryStoreOptions,
   MemoryStoreOptionsSchema,
-  NamespaceSchema,
   parseOrThrow,
   type ResolvedOptions,
+  resolveNamespace,
 } from './options.js';
-import { recencyFactor, reciprocalRankFusion, type ScoreParts } from './search/fusion.js';
-import { parseKeywordQuery } from './search/keyword-query.js';
-import { contentHash } from './util/hash.js';
-import { newId } from './util/ids.js';
-
-/** A memory as returned by the store. Times are ISO-8601 strings. */
-export interface Memory {
-  id: string;
-  namespace: string;
-  content: string;
-  kind: string;
-  tags: string[];
-  importance: number;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-  accessedAt: string | null;
-  accessCount: number;
-  expiresAt: string | null;
-  /** `ready`: has a vector of the active embedder; `pending`: none yet; `other-model`: of another embedder. */
-  embedding: { status: 'ready' | 'pending' | 'other-model'; model: string | null; dimensions: number | null };
-}
-
-const TimeSchema = z
-  .union([z.date(), z.number(), z.iso.datetime({ offset: true })])
-  .transform((value) => new Date(value).getTime());
-
-const TagSchema = z
-  .string()
-  .trim()
-  .min(1, 'tags must not be empty')
-  .max(64, 'a tag has at most 64 characters')
-  .transform((tag) => tag.toLowerCase());
-
-const MetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine(
-    (value) => JSON.stringify(value).length <= 16_384,
-    'metadata must serialise to at most 16 KiB of JSON',
-  );
-
-const KindSchema = z.string().trim().min(1).max(64);
-const TagsSchema = z.array(TagSchema).max(32, 'at most 32 tags');
-const ImportanceSchema = z.number().min(0).max(1);
-
-/** What a new memory is made of. */
-export const MemoryInputSchema = z.strictObject({
-  /** The text to remember (at most `limits.maxContentBytes` UTF-8 bytes). */
-  content: z.string(),
-  /** Namespace (defaults to the store's). */
-  namespace: NamespaceSchema.optional(),
-  /** A free label: note, fact, decision, episode, skill-call… @default 'note' */
-  kind: KindSchema.default('note'),
-  tags: TagsSchema.default([]),
-  /** 0 … 1. @default 0.5 */
-  importance: ImportanceSchema.default(0.5),
-  metadata: MetadataSchema.default({}),
-  /** When the memory expires (it is hidden at once and removed by `prune()`). */
-  expiresAt: TimeSchema.optional(),
-  /** Alternatively, a lifetime in milliseconds from now. */
-  ttlMs: z.int().positive().optional(),
-  /** A precomputed embedding from the active embedder (skips embedding). */
-  vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
-});
-export type MemoryInput = z.input<typeof MemoryInputSchema>;
-
-/**
- * A change to a memory: only the fields given change. Built from the field schemas without their
- * defaults (a `.partial()` of {@link MemoryInputSchema} would still fill in `kind`, `tags` and
- * `metadata`, wiping them). `expiresAt: null` removes the expiry.
- */
-export const MemoryPatchSchema = z
-  .strictObject({
-    content: z.string(),
-    kind: KindSchema,
-    tags: TagsSchema,
-    importance: ImportanceSchema,
-    metadata: MetadataSchema,
-    expiresAt: TimeSchema.nullable(),
-  })
-  .partial();
-export type MemoryPatchInput = z.input<typeof MemoryPatchSchema>;
-
-/** The fields {@link MemoryStore.update} can change. */
-export const MEMORY_PATCH_FIELDS = Object.keys(MemoryPatchSchema.shape) as ReadonlyArray<
-  keyof MemoryPatchInput
->;
-
-export interface CreateOptions {
-  signal?: AbortSignal;
-  /**
-   * `check` (default) compares each new memory with its namespace's vectors, and with the memories before
-   * it in the same call, and reports near duplicates (merging them when `dedup.mergeNearDuplicates` is on);
-   * `merge` merges them whatever that option says; `skip` leaves the check out, for bulk loads. Exact
-   * duplicates are always detected.
-   */
-  nearDuplicates?: 'check' | 'merge' | 'skip';
-}
-
-/**
- * Scores are float32 dot products of float32 unit vectors, a few units in the 7th digit off the exact
- * cosine: a pair whose cosine is exactly the threshold scores 0.94999998 against 0.95. Similarities within
- * this tolerance below the threshold count as reaching it.
- */
-export const NEAR_DUPLICATE_TOLERANCE = 1e-6;
-
-export interface CreateResult {
-  id: string;
-  /** `created`, `duplicate` (same content already stored: its id is returned), or `merged` into a near duplicate. */
-  status: 'created' | 'duplicate' | 'merged';
-  /** Set when an existing memory is at least `nearDuplicateThreshold` similar. */
-  nearDuplicate?: { id: string; similarity: number };
-}
-
-/** Filters shared by list, count, delete and search. */
-export const FilterSchema = z.strictObject({
-  namespace: NamespaceSchema.optional(),
-  kinds: z.array(z.string().min(1)).max(64).optional(),
-  /** Memories with at least one of these tags. */
-  tagsAny: z.array(TagSchema).max(64).optional(),
-  /** Memories with every one of these tags. */
-  tagsAll: z.array(TagSchema).max(64).optional(),
-  createdAfter: TimeSchema.optional(),
-  createdBefore: TimeSchema.optional(),
-  minImportance: z.number().min(0).max(1).optional(),
-  maxImportance: z.number().min(0).max(1).optional(),
-});
-export type MemoryFilterInput = z.input<typeof FilterSchema>;
-
-export const SearchSchema = FilterSchema.extend({
-  /** A namespace, or `'*'` for every namespace. @default the store's */
-  namespace: z.union([z.literal('*'), NamespaceSchema]).optional(),
-  query: z.string().trim().min(1, 'query must not be empty').max(10_000),
-  /** `hybrid` fuses keyword (BM25) and vector ranks; `vector` or `keyword` use one list. @default 'hybrid' */
-  mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
-  /** Most hits returned (1 … 100). @default options.search.defaultMaxResults */
-  maxResults: z.int().min(1).max(100).optional(),
-  /** Budget of content characters over all hits (about 4 characters per token). @default options.search.defaultMaxChars */
-  maxChars: z.int().min(100).max(1_000_000).optional(),
-  /** Weight of importance in the final score, 0 … 1. @default 0 */
-  importanceWeight: z.number().min(0).max(1).default(0),
-  /** Weight of recency (half-life `recencyHalfLifeMs`), 0 … 1. @default 0 */
-  recencyWeight: z.number().min(0).max(1).default(0),
-  recencyHalfLifeMs: z.number().positive().optional(),
-  /** Vector hits below this cosine similarity are ignored. @default 0 */
-  minSimilarity: z.number().min(-1).max(1).default(0),
-});
-export type SearchOptions = z.input<typeof SearchSchema> & {
-  /** Aborts the search: it rejects with `ABORTED`, the signal's reason as `cause`. */
-  signal?: AbortSignal;
-};
-
-export interface SearchHit {
-  memory: Memory;
-  /** Final score (fused and weighted); higher is better. */
-  score: number;
-  parts: ScoreParts;
-}
-
-export interface SearchResult {
-  /** The namespace searched, or `'*'` for all (each hit's memory names its own). */
-  namespace: string;
-  mode: 'hybrid' | 'vector' | 'keyword';
-  hits: SearchHit[];
-  /** True when hits were dropped or cut to fit `maxResults` / `maxChars`. */
-  truncated: boolean;
-  /** Sizes of the candidate lists before fusion. */
-  candidates: { keyword: number; vector: number };
-  /** Degradations that did not fail the search (e.g. the embedding provider is down: keyword only). */
-  warnings: string[];
-}
-
-export interface MemoryStoreEvents extends Record<string, unknown> {
-  'memory-created': { ids: string[] };
-  'memory-updated': { id: string };
-  'memory-deleted': { ids: string[] };
-  /** Writes stored without a vector because embedding failed; the background backfill embeds them later. */
-  'embedding-failed': { count: number; error: unknown };
-  /** A background backfill pass ended: `failed` memories are still pending (it retries with backoff). */
-  'backfill-finished': { embedded: number; failed: number; durationMs: number };
-  /** The vector index caught up with writes made by other processes. */
-  'index-refreshed': { upserts: number; removals: number; reset: boolean; durationMs: number };
-  'access-flush-failed': { error: unknown };
-}
-
-const ListSchema = FilterSchema.extend({
-  limit: z.int().min(1).max(1000).default(50),
-  cursor: z.string().optional(),
-});
-
-/** The closest vector of an index to `vector`, scored exactly (undefined when the index is empty). */
-function nearestNeighbour(index: VectorIndex | undefined, vector: Float32Array): VectorHit | undefined {
-  if (!index || index.size === 0) return undefined;
-  // A near duplicate (cosine ≥ 0.95 by default) differs in few sign bits: a 1-bit scan with an exact re-rank
-  // of the closest 64 finds it at a fraction of a full scan's cost once the namespace is large (0.18 ms
-  // against 8 ms exact and 1.35 ms int8 at 100,000 × 384; it found 300 of 300 one-word edits at 30,000).
-  const large = index.size * index.dimensions > AUTO_EXACT_MAX_FLOATS;
-  return index.search(vector, {
-    k: 1,
-    ...(large ? { mode: 'binary' as const, pool: 64 } : { mode: 'exact' as const }),
-  })[0];
-}
-
-/** A memory found by a search, with its final score and the parts it came from. */
-interface ScoredRow {
-  row: MemoryRow;
-  score: number;
-  parts: ScoreParts;
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
+import { AccessRecorder } from './store/access-recorder.js';
+import type { StoreContext } from './store/context.js';
+import { type CreateOptions, type CreateResult, createMemories } from './store/create-pipeline.js';
+import { embedMissing } from './store/embed-missing.js';
+import type { MemoryStoreEvents } from './store/events.js';
+import { filterRestricts, parseFilter } from './store/filters.js';
+import { type SearchResult, searchMemories } from './store/hybrid-search.js';
+import { type Memory, toMemory } from './store/memory.js';
+import { NamespaceIndexes } from './store/namespace-index.js';
+import {
+  ListSchema,
+  type MemoryFilterInput,
+  type MemoryInput,
+  type MemoryPatchInput,
+  PruneSchema,
+  type SearchOptions,
+} from './store/schemas.js';
+import { updateMemory } from './store/update-memory.js';
 
 /**
  * Opens (creating if needed) a memory store: one SQLite file holding memories, their vectors and FTS5
@@ -285,49 +82,43 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<Memo
 
 /** A durable agent memory. Create with {@link openMemoryStore}. */
 export class MemoryStore {
-  readonly #driver: StorageDriver;
-  #embedder: Embedder;
-  readonly #options: ResolvedOptions;
+  readonly #context: StoreContext;
   readonly #events = new Listeners<MemoryStoreEvents>();
-  readonly #indexes = new Map<string, VectorIndex>();
-  readonly #embeddingCache: LruCache<string, Float32Array>;
-  #syncedSeq = 0;
-  #changeToken = -1;
-  /** Sequence numbers of this store's own inserts since the last sync: already in the index. */
-  #ownSeqs: number[] = [];
-  /** Counts index reloads, so an insert that awaited its commit knows whether a reload dropped its vectors. */
-  #indexGeneration = 0;
-  #accessBuffer: Array<{ id: string; at: number }> = [];
-  #accessTimer: ReturnType<typeof setInterval> | undefined;
-  readonly #backfills: BackfillScheduler;
+  readonly #access: AccessRecorder;
   #closed = false;
   /** The knowledge graph of this store (entities, relations, traversal), same file and namespaces. */
   readonly graph: GraphStore;
 
   /** @internal use {@link openMemoryStore} */
   constructor(driver: StorageDriver, embedder: Embedder, options: ResolvedOptions) {
-    this.#driver = driver;
-    this.#embedder = embedder;
-    this.#options = options;
-    this.#embeddingCache = new LruCache(options.embeddingCacheSize);
-    this.#backfills = new BackfillScheduler(
-      options.backfill,
-      (signal) =>
-        this.#embedMissing({
-          batchSize: options.backfill.batchSize,
-          signal,
-          pendingOnly: true,
-          stopAtFailure: true,
-        }),
-      ({ embedded, failed, durationMs }) =>
-        this.#events.emit('backfill-finished', { embedded, failed, durationMs }),
-    );
+    const events = this.#events;
+    const cachedEmbedder = new CachedEmbedder(driver, embedder, options.embeddingCacheSize);
+    const assertOpen = () => this.#assertOpen();
+    this.#context = {
+      driver,
+      options,
+      embedder: cachedEmbedder,
+      indexes: new NamespaceIndexes(driver, cachedEmbedder, events, assertOpen),
+      events,
+      backfills: new BackfillScheduler(
+        options.backfill,
+        (signal) =>
+          embedMissing(this.#context, {
+            batchSize: options.backfill.batchSize,
+            signal,
+            pendingOnly: true,
+            stopAtFailure: true,
+          }),
+        ({ embedded, failed, durationMs }) =>
+          events.emit('backfill-finished', { embedded, failed, durationMs }),
+      ),
+    };
+    this.#access = new AccessRecorder(driver, options.accessFlushIntervalMs, events);
     this.graph = new GraphStore({
       driver,
-      namespace: (value) => this.#namespace(value),
-      embed: (texts, signal) => this.embedTexts(texts, signal),
-      embedder: () => this.#embedder,
-      assertOpen: () => this.#assertOpen(),
+      embedder: cachedEmbedder,
+      defaultNamespace: options.namespace,
+      assertOpen,
     });
   }
 
@@ -341,9 +132,11 @@ export class MemoryStore {
 
   /** @internal At open: memories left pending (the embedder was down) start a background backfill. */
   async checkPending(): Promise<void> {
-    if (!this.#options.backfill.auto) return;
-    const pending = await this.#driver.missingEmbeddings(this.#embedder.id, 1, '', { pendingOnly: true });
-    if (pending.length > 0) this.#backfills.pendingFound();
+    if (!this.#context.options.backfill.auto) return;
+    const pending = await this.#context.driver.missingEmbeddings(this.#context.embedder.id, 1, '', {
+      pendingOnly: true,
+    });
+    if (pending.length > 0) this.#context.backfills.pendingFound();
   }
 
   /** Whether `close()` was called. */
@@ -353,17 +146,17 @@ export class MemoryStore {
 
   /** The embedder whose vectors are searched. */
   get embedder(): Embedder {
-    return this.#embedder;
+    return this.#context.embedder.current;
   }
 
   /** The default namespace. */
   get namespace(): string {
-    return this.#options.namespace;
+    return this.#context.options.namespace;
   }
 
   /** Where the data lives (file path or `:memory:`). */
   get location(): string {
-    return this.#driver.location;
+    return this.#context.driver.location;
   }
 
   #assertOpen(): void {
@@ -371,79 +164,12 @@ export class MemoryStore {
   }
 
   #namespace(value: string | undefined): string {
-    return value === undefined ? this.#options.namespace : parseOrThrow(NamespaceSchema, value, 'namespace');
-  }
-
-  #index(namespace: string): VectorIndex {
-    let index = this.#indexes.get(namespace);
-    if (!index) {
-      index = new VectorIndex({ dimensions: this.#embedder.dimensions, initialCapacity: 256 });
-      this.#indexes.set(namespace, index);
-    }
-    return index;
-  }
-
-  /**
-   * Adds rows' vectors to their namespaces' indexes: one bulk update per namespace, so vectors are
-   * normalised and quantised in a single native call. `block`, when given, holds all the rows' vectors in
-   * order (a batch bound for one namespace goes in as it is).
-   */
-  #addToIndex(rows: readonly NewMemoryRow[], block?: Float32Array): void {
-    const groups = new Map<string, NewMemoryRow[]>();
-    for (const row of rows) {
-      const group = groups.get(row.namespace);
-      if (group) group.push(row);
-      else groups.set(row.namespace, [row]);
-    }
-    const dims = this.#embedder.dimensions;
-    for (const [namespace, group] of groups) {
-      let vectors = block;
-      if (!vectors || group.length !== rows.length) {
-        vectors = new Float32Array(group.length * dims);
-        group.forEach((row, i) => {
-          (vectors as Float32Array).set(row.embedding?.vector ?? [], i * dims);
-        });
-      }
-      this.#index(namespace).setMany(
-        group.map((row) => row.id),
-        vectors,
-      );
-    }
+    return resolveNamespace(value, this.#context.options.namespace);
   }
 
   /** Rebuilds the in-memory vector indexes from the database (vectors of the active embedder only). */
   async reloadIndex(): Promise<void> {
-    this.#assertOpen();
-    const started = Date.now();
-    this.#changeToken = await this.#driver.changeToken();
-    this.#syncedSeq = await this.#driver.currentSeq();
-    this.#ownSeqs = [];
-    this.#indexGeneration++;
-    this.#indexes.clear();
-    const dims = this.#embedder.dimensions;
-    for await (const batch of this.#driver.iterateVectors(this.#embedder.id, 10_000)) {
-      const groups = new Map<string, { ids: string[]; vectors: Float32Array[] }>();
-      for (const item of batch) {
-        if (item.vector.length !== dims) continue;
-        const group = groups.get(item.namespace) ?? { ids: [], vectors: [] };
-        group.ids.push(item.id);
-        group.vectors.push(item.vector);
-        groups.set(item.namespace, group);
-      }
-      for (const [namespace, group] of groups) {
-        const block = new Float32Array(group.ids.length * dims);
-        group.vectors.forEach((vector, i) => {
-          block.set(vector, i * dims);
-        });
-        this.#index(namespace).setMany(group.ids, block);
-      }
-    }
-    this.#events.emit('index-refreshed', {
-      upserts: 0,
-      removals: 0,
-      reset: true,
-      durationMs: Date.now() - started,
-    });
+    await this.#context.indexes.reload();
   }
 
   /**
@@ -451,106 +177,17 @@ export class MemoryStore {
    * to the in-memory indexes. Called before every search; cheap when nothing changed.
    */
   async sync(): Promise<void> {
-    this.#assertOpen();
-    const token = await this.#driver.changeToken();
-    if (token === this.#changeToken) {
-      // Nobody else committed: every change up to our latest insert is ours and already applied.
-      for (const seq of this.#ownSeqs) this.#syncedSeq = Math.max(this.#syncedSeq, seq);
-      this.#ownSeqs = [];
-      return;
-    }
-    const started = Date.now();
-    const changes = await this.#driver.vectorChanges(this.#embedder.id, this.#syncedSeq, this.#ownSeqs);
-    if (changes.reset) {
-      await this.reloadIndex();
-      return;
-    }
-    for (const removal of changes.removals) this.#indexes.get(removal.namespace)?.remove(removal.id);
-    for (const upsert of changes.upserts) {
-      if (upsert.vector.length === this.#embedder.dimensions)
-        this.#index(upsert.namespace).set(upsert.id, upsert.vector);
-    }
-    this.#syncedSeq = changes.seq;
-    this.#ownSeqs = this.#ownSeqs.filter((seq) => seq > changes.seq);
-    this.#changeToken = token;
-    this.#events.emit('index-refreshed', {
-      upserts: changes.upserts.length,
-      removals: changes.removals.length,
-      reset: false,
-      durationMs: Date.now() - started,
-    });
+    await this.#context.indexes.sync();
   }
 
   /**
    * Embeds texts with the active embedder, through the in-memory LRU and (for embedders that ask for it)
    * the persistent cache keyed by model and content hash.
+   *
+   * @throws {MemoryStoreError} `EMBEDDING_FAILED` when the embedder answers with the wrong number or size of vectors
    */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const model = this.#embedder.id;
-    const hashes = texts.map(contentHash);
-    const out: Array<Float32Array | undefined> = hashes.map((hash) =>
-      this.#embeddingCache.get(`${model}\u0000${hash}`),
-    );
-    let missing = hashes.flatMap((_hash, i) => (out[i] ? [] : [i]));
-    const persistent = this.#embedder.persistentCache !== false;
-    if (missing.length > 0 && persistent) {
-      const cached = await this.#driver.cacheGet(
-        model,
-        missing.map((i) => hashes[i] as string),
-      );
-      for (const i of missing) {
-        const vector = cached.get(hashes[i] as string);
-        if (vector && vector.length === this.#embedder.dimensions) out[i] = vector;
-      }
-      missing = missing.filter((i) => !out[i]);
-    }
-    if (missing.length > 0) {
-      const vectors = await this.#embedder.embed(
-        missing.map((i) => texts[i] as string),
-        signal ? { signal } : undefined,
-      );
-      if (vectors.length !== missing.length) {
-        throw new MemoryStoreError(
-          'EMBEDDING_FAILED',
-          `${model} returned ${vectors.length} vectors for ${missing.length} texts`,
-        );
-      }
-      const fresh: Array<{ hash: string; vector: Float32Array }> = [];
-      missing.forEach((index, i) => {
-        const vector = vectors[i] as Float32Array;
-        if (vector.length !== this.#embedder.dimensions) {
-          throw new MemoryStoreError(
-            'EMBEDDING_FAILED',
-            `${model} returned a ${vector.length}-dimensional vector, expected ${this.#embedder.dimensions}`,
-          );
-        }
-        out[index] = vector;
-        fresh.push({ hash: hashes[index] as string, vector });
-      });
-      if (persistent) await this.#driver.cachePut(model, fresh);
-    }
-    return out.map((vector, i) => {
-      const result = vector as Float32Array;
-      this.#embeddingCache.set(`${model}\u0000${hashes[i]}`, result);
-      return result;
-    });
-  }
-
-  /**
-   * An HTTP embedder given no size learns it from its first answer; until then no vector can be sized or
-   * indexed (a batch sized 0 failed its insert and crashed the process on an unhandled rejection). So the
-   * first text to embed is sent alone (callers embed it next, from the cache), and the index is reloaded
-   * with the size known. Returns the error when the embedder could not answer (the size stays unknown).
-   */
-  async #learnDimensions(text: string | undefined, signal?: AbortSignal): Promise<unknown> {
-    if (this.#embedder.dimensions > 0 || text === undefined) return undefined;
-    try {
-      await this.embedTexts([text], signal);
-    } catch (error) {
-      return error;
-    }
-    await this.reloadIndex();
-    return undefined;
+    return this.#context.embedder.embedTexts(texts, signal);
   }
 
   /** Stores one memory. See {@link createMany}. */
@@ -572,251 +209,7 @@ export class MemoryStore {
    */
   async createMany(inputs: readonly MemoryInput[], options: CreateOptions = {}): Promise<CreateResult[]> {
     this.#assertOpen();
-    if (!Array.isArray(inputs))
-      throw new MemoryStoreError('INVALID_ARGUMENT', 'createMany expects an array of memories');
-    if (inputs.length > this.#options.limits.maxBatchSize) {
-      throw new MemoryStoreError(
-        'INVALID_ARGUMENT',
-        `createMany got ${inputs.length} memories, over the batch limit of ${this.#options.limits.maxBatchSize}`,
-      );
-    }
-    const now = Date.now();
-    const unsized = await this.#learnDimensions(
-      inputs.find(
-        (input) => input?.vector === undefined && typeof input?.content === 'string' && input.content.trim(),
-      )?.content,
-      options.signal,
-    );
-    const dims = this.#embedder.dimensions;
-    // Every vector of the batch lives in one block: one allocation instead of one per memory, and a bulk
-    // load hands the whole block to the vector index in one call.
-    const block = new Float32Array(inputs.length * dims);
-    const slot = (position: number) => block.subarray(position * dims, (position + 1) * dims);
-    const prepared = inputs.map((raw, position) => {
-      const input = parseOrThrow(MemoryInputSchema, raw, `memory #${position}`);
-      const bytes = Buffer.byteLength(input.content, 'utf8');
-      if (input.content.trim().length === 0) {
-        throw new MemoryStoreError(
-          'INVALID_ARGUMENT',
-          `Invalid memory #${position}: content must not be empty`,
-        );
-      }
-      if (bytes > this.#options.limits.maxContentBytes) {
-        throw new MemoryStoreError(
-          'CONTENT_TOO_LARGE',
-          `Memory #${position} has ${bytes} bytes of content, over the limit of ${this.#options.limits.maxContentBytes}; split it or raise limits.maxContentBytes`,
-          { data: { bytes, limit: this.#options.limits.maxContentBytes } },
-        );
-      }
-      let vector: Float32Array | undefined;
-      if (input.vector !== undefined) {
-        if (input.vector.length !== dims) {
-          throw new MemoryStoreError(
-            'DIMENSION_MISMATCH',
-            `Memory #${position} carries a ${input.vector.length}-dimensional vector, but the active embedder ${this.#embedder.id} has ${dims} (limit ${this.#options.limits.maxDimensions})`,
-          );
-        }
-        vector = slot(position);
-        vector.set(input.vector);
-        for (let i = 0; i < vector.length; i++) {
-          const value = vector[i] as number;
-          if (value - value !== 0) {
-            throw new MemoryStoreError(
-              'INVALID_ARGUMENT',
-              `Memory #${position} carries a vector with a non-finite value at [${i}]`,
-            );
-          }
-        }
-      }
-      const expiresAt = input.expiresAt ?? (input.ttlMs !== undefined ? now + input.ttlMs : null);
-      return {
-        position,
-        input,
-        namespace: this.#namespace(input.namespace),
-        hash: contentHash(input.content),
-        vector,
-        expiresAt,
-        tags: [...new Set(input.tags)],
-      };
-    });
-
-    // Embed outside any transaction.
-    const needEmbedding = prepared.filter((item) => item.vector === undefined);
-    if (needEmbedding.length > 0) {
-      try {
-        if (dims === 0)
-          throw unsized ?? new MemoryStoreError('EMBEDDING_FAILED', 'The embedder gave no vector size');
-        const vectors = await this.embedTexts(
-          needEmbedding.map((item) => item.input.content),
-          options.signal,
-        );
-        needEmbedding.forEach((item, i) => {
-          item.vector = slot(item.position);
-          item.vector.set(vectors[i] as Float32Array);
-        });
-        this.#backfills.embeddingSucceeded();
-      } catch (error) {
-        if (MemoryStoreError.isInstance(error) && error.code === 'ABORTED') throw error;
-        if (options.signal?.aborted)
-          throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
-        this.#events.emit('embedding-failed', { count: needEmbedding.length, error });
-        this.#backfills.embeddingFailed();
-      }
-    }
-    if (options.signal?.aborted)
-      throw new MemoryStoreError('ABORTED', 'createMany was aborted', { cause: options.signal.reason });
-
-    const mode = options.nearDuplicates ?? 'check';
-    const checkNear = mode !== 'skip';
-    const mergeNear = mode === 'merge' || (mode === 'check' && this.#options.dedup.mergeNearDuplicates);
-    // The near-duplicate check needs other processes' latest vectors; without it, the next search syncs.
-    if (checkNear) await this.sync();
-    const threshold = this.#options.dedup.nearDuplicateThreshold - NEAR_DUPLICATE_TOLERANCE;
-    // The memories of this call stored so far, per namespace: a near duplicate of an earlier one in the same
-    // batch counts as one of a stored memory (they are not in the namespace's index until the insert).
-    const batchIndexes = new Map<string, VectorIndex>();
-    const rows: NewMemoryRow[] = [];
-    const results: Array<CreateResult | undefined> = [];
-    const merges: Array<{ position: number; target: string; similarity: number }> = [];
-    for (const [position, item] of prepared.entries()) {
-      let nearDuplicate: { id: string; similarity: number } | undefined;
-      if (checkNear && item.vector) {
-        const best = [
-          nearestNeighbour(this.#indexes.get(item.namespace), item.vector),
-          nearestNeighbour(batchIndexes.get(item.namespace), item.vector),
-        ].reduce((a, b) => (b && (!a || b.score > a.score) ? b : a), undefined);
-        if (best && best.score >= threshold) nearDuplicate = { id: best.id, similarity: best.score };
-      }
-      if (
-        nearDuplicate &&
-        mergeNear &&
-        (await this.#driver.findByHash(item.namespace, item.hash)) === undefined
-      ) {
-        merges.push({ position, target: nearDuplicate.id, similarity: nearDuplicate.similarity });
-        results[position] = { id: nearDuplicate.id, status: 'merged', nearDuplicate };
-        continue;
-      }
-      results[position] = nearDuplicate ? { id: '', status: 'created', nearDuplicate } : undefined;
-      const id = newId(now);
-      if (checkNear && item.vector && position < prepared.length - 1) {
-        let batchIndex = batchIndexes.get(item.namespace);
-        if (!batchIndex) {
-          batchIndex = new VectorIndex({ dimensions: dims, initialCapacity: Math.min(prepared.length, 256) });
-          batchIndexes.set(item.namespace, batchIndex);
-        }
-        batchIndex.set(id, item.vector);
-      }
-      rows.push({
-        id,
-        namespace: item.namespace,
-        content: item.input.content,
-        kind: item.input.kind,
-        tags: item.tags,
-        importance: item.input.importance,
-        metadata: item.input.metadata,
-        createdAt: now,
-        expiresAt: item.expiresAt,
-        contentHash: item.hash,
-        embedding: item.vector ? { model: this.#embedder.id, vector: item.vector } : null,
-      });
-    }
-
-    // The driver may insert on its writer thread; meanwhile the new vectors go into the index (the ids are
-    // fresh, so this only adds). They come out again if the insert fails, and for rows found to be exact
-    // duplicates. A search in between may see an id whose row is not committed yet: hydration skips it.
-    const insertion = (async () =>
-      this.#driver.insertMemories(rows, { maxPerNamespace: this.#options.limits.maxMemoriesPerNamespace }))();
-    const generation = this.#indexGeneration;
-    const vectorRows = rows.filter((row) => row.embedding !== null);
-    this.#addToIndex(vectorRows, vectorRows.length === inputs.length ? block : undefined);
-    let inserted: InsertResult;
-    try {
-      inserted = await insertion;
-    } catch (error) {
-      for (const row of vectorRows) this.#indexes.get(row.namespace)?.remove(row.id);
-      throw error;
-    }
-    const { outcomes } = inserted;
-    // A reload while the insert was in flight rebuilt the index without the uncommitted rows.
-    if (this.#indexGeneration !== generation) this.#addToIndex(vectorRows);
-    // Bounded: past it, the next sync reads some of our own rows back (correct, only slower).
-    if (this.#ownSeqs.length >= 1024) this.#ownSeqs = [];
-    this.#ownSeqs.push(inserted.seq);
-    let next = 0;
-    const created: string[] = [];
-    // A row found to be an exact duplicate was stored under the existing memory's id: reports and merges
-    // that name the row (a near duplicate earlier in this batch) name that id instead.
-    const storedAs = new Map<string, string>();
-    prepared.forEach((_item, position) => {
-      const existing = results[position];
-      if (existing?.status === 'merged') return;
-      const outcome = outcomes[next] as (typeof outcomes)[number];
-      const row = rows[next] as NewMemoryRow;
-      next++;
-      storedAs.set(row.id, outcome.id);
-      results[position] = {
-        id: outcome.id,
-        status: outcome.status,
-        ...(existing?.nearDuplicate ? { nearDuplicate: existing.nearDuplicate } : {}),
-      };
-      if (outcome.status === 'created') {
-        created.push(outcome.id);
-      } else if (row.embedding) {
-        this.#indexes.get(row.namespace)?.remove(row.id);
-      }
-    });
-    for (const result of results as CreateResult[]) {
-      if (!result.nearDuplicate) continue;
-      const id = storedAs.get(result.nearDuplicate.id) ?? result.nearDuplicate.id;
-      if (result.status === 'merged') result.id = id;
-      if (id === result.id && result.status !== 'merged') delete result.nearDuplicate;
-      else result.nearDuplicate = { ...result.nearDuplicate, id };
-    }
-    for (const merge of merges) {
-      const item = prepared[merge.position] as (typeof prepared)[number];
-      const targetId = storedAs.get(merge.target) ?? merge.target;
-      const [target] = await this.#driver.getMemories(item.namespace, [targetId], now, true);
-      if (!target) continue;
-      await this.#driver.updateMemory(
-        item.namespace,
-        targetId,
-        {
-          tags: [...new Set([...target.tags, ...item.tags])],
-          importance: Math.max(target.importance, item.input.importance),
-          metadata: { ...target.metadata, ...item.input.metadata },
-        },
-        now,
-      );
-    }
-    if (created.length > 0) this.#events.emit('memory-created', { ids: created });
-    return results as CreateResult[];
-  }
-
-  #toMemory(row: MemoryRow): Memory {
-    return {
-      id: row.id,
-      namespace: row.namespace,
-      content: row.content,
-      kind: row.kind,
-      tags: row.tags,
-      importance: row.importance,
-      metadata: row.metadata,
-      createdAt: iso(row.createdAt) as string,
-      updatedAt: iso(row.updatedAt) as string,
-      accessedAt: iso(row.accessedAt),
-      accessCount: row.accessCount,
-      expiresAt: iso(row.expiresAt),
-      embedding: {
-        status:
-          row.embeddingModel === null
-            ? 'pending'
-            : row.embeddingModel === this.#embedder.id
-              ? 'ready'
-              : 'other-model',
-        model: row.embeddingModel,
-        dimensions: row.embeddingDims,
-      },
-    };
+    return createMemories(this.#context, inputs, options);
   }
 
   /** One memory by id (undefined if absent or expired). Counts as an access. */
@@ -831,9 +224,9 @@ export class MemoryStore {
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
       throw new MemoryStoreError('INVALID_ARGUMENT', 'ids must be an array of strings');
     }
-    const rows = await this.#driver.getMemories(namespace, ids, Date.now());
-    this.#recordAccess(rows.map((row) => row.id));
-    return rows.map((row) => this.#toMemory(row));
+    const rows = await this.#context.driver.getMemories(namespace, ids, Date.now());
+    this.#access.record(rows.map((row) => row.id));
+    return rows.map((row) => toMemory(row, this.#context.embedder.id));
   }
 
   /**
@@ -851,56 +244,7 @@ export class MemoryStore {
     options: { namespace?: string; signal?: AbortSignal } = {},
   ): Promise<Memory> {
     this.#assertOpen();
-    const namespace = this.#namespace(options.namespace);
-    const parsed = parseOrThrow(MemoryPatchSchema, patch, 'memory update');
-    if (Object.values(parsed).every((value) => value === undefined)) {
-      throw new MemoryStoreError(
-        'INVALID_ARGUMENT',
-        `Invalid memory update: nothing to change; give at least one of ${MEMORY_PATCH_FIELDS.join(', ')}`,
-      );
-    }
-    const driverPatch: MemoryPatch = {};
-    if (parsed.kind !== undefined) driverPatch.kind = parsed.kind;
-    if (parsed.tags !== undefined) driverPatch.tags = [...new Set(parsed.tags)];
-    if (parsed.importance !== undefined) driverPatch.importance = parsed.importance;
-    if (parsed.metadata !== undefined) driverPatch.metadata = parsed.metadata;
-    if (parsed.expiresAt !== undefined) driverPatch.expiresAt = parsed.expiresAt;
-    if (parsed.content !== undefined) {
-      const bytes = Buffer.byteLength(parsed.content, 'utf8');
-      if (bytes > this.#options.limits.maxContentBytes) {
-        throw new MemoryStoreError(
-          'CONTENT_TOO_LARGE',
-          `The new content has ${bytes} bytes, over the limit of ${this.#options.limits.maxContentBytes}`,
-          {
-            data: { bytes, limit: this.#options.limits.maxContentBytes },
-          },
-        );
-      }
-      if (parsed.content.trim().length === 0)
-        throw new MemoryStoreError('INVALID_ARGUMENT', 'content must not be empty');
-      driverPatch.content = parsed.content;
-      driverPatch.contentHash = contentHash(parsed.content);
-      await this.#learnDimensions(parsed.content, options.signal);
-      try {
-        const [vector] = await this.embedTexts([parsed.content], options.signal);
-        driverPatch.embedding = { model: this.#embedder.id, vector: vector as Float32Array };
-        this.#backfills.embeddingSucceeded();
-      } catch (error) {
-        driverPatch.embedding = null;
-        this.#events.emit('embedding-failed', { count: 1, error });
-        this.#backfills.embeddingFailed();
-      }
-    }
-    const row = await this.#driver.updateMemory(namespace, id, driverPatch, Date.now());
-    if (!row)
-      throw new MemoryStoreError(
-        'NOT_FOUND',
-        `No memory ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`,
-      );
-    if (driverPatch.embedding) this.#index(namespace).set(id, driverPatch.embedding.vector);
-    else if (driverPatch.embedding === null) this.#indexes.get(namespace)?.remove(id);
-    this.#events.emit('memory-updated', { id });
-    return this.#toMemory(row);
+    return updateMemory(this.#context, id, patch, options);
   }
 
   /** Deletes memories by id; returns the ids that existed. */
@@ -908,7 +252,7 @@ export class MemoryStore {
     this.#assertOpen();
     const namespace = this.#namespace(options.namespace);
     const list = typeof ids === 'string' ? [ids] : [...ids];
-    const deleted = await this.#driver.deleteMemories(namespace, list);
+    const deleted = await this.#context.driver.deleteMemories(namespace, list);
     this.#forget(namespace, deleted);
     return deleted;
   }
@@ -920,40 +264,21 @@ export class MemoryStore {
   async deleteWhere(filter: MemoryFilterInput & { all?: boolean }): Promise<string[]> {
     this.#assertOpen();
     const { all, ...rest } = filter ?? {};
-    const resolved = this.#filter(rest);
-    if (all !== true && Object.keys(resolved).length <= 2) {
+    const resolved = parseFilter(rest, this.namespace);
+    if (all !== true && !filterRestricts(resolved)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
         'deleteWhere needs a filter besides the namespace (kinds, tags, time or importance); to empty the whole namespace pass { all: true }',
       );
     }
-    const deleted = await this.#driver.deleteWhere(resolved);
+    const deleted = await this.#context.driver.deleteWhere(resolved);
     this.#forget(resolved.namespace, deleted);
     return deleted;
   }
 
   #forget(namespace: string, ids: readonly string[]): void {
-    const index = this.#indexes.get(namespace);
-    for (const id of ids) index?.remove(id);
-    if (ids.length > 0) this.#events.emit('memory-deleted', { ids: [...ids] });
-  }
-
-  #filter(input: MemoryFilterInput | undefined): MemoryFilter {
-    const parsed = parseOrThrow(FilterSchema, input ?? {}, 'filter');
-    return this.#toFilter(parsed, this.#namespace(parsed.namespace));
-  }
-
-  /** The driver filter of filter options already validated (a search's, parsed once for every namespace). */
-  #toFilter(parsed: Omit<z.output<typeof FilterSchema>, 'namespace'>, namespace: string): MemoryFilter {
-    const filter: MemoryFilter = { namespace, now: Date.now() };
-    if (parsed.kinds) filter.kinds = parsed.kinds;
-    if (parsed.tagsAny) filter.tagsAny = parsed.tagsAny;
-    if (parsed.tagsAll) filter.tagsAll = parsed.tagsAll;
-    if (parsed.createdAfter !== undefined) filter.createdAfter = parsed.createdAfter;
-    if (parsed.createdBefore !== undefined) filter.createdBefore = parsed.createdBefore;
-    if (parsed.minImportance !== undefined) filter.minImportance = parsed.minImportance;
-    if (parsed.maxImportance !== undefined) filter.maxImportance = parsed.maxImportance;
-    return filter;
+    for (const id of ids) this.#context.indexes.remove(namespace, id);
+    if (ids.length > 0) this.#context.events.emit('memory-deleted', { ids: [...ids] });
   }
 
   /** A page of memories, newest first, with a cursor for the next page. */
@@ -962,14 +287,20 @@ export class MemoryStore {
   ): Promise<{ memories: Memory[]; nextCursor: string | undefined }> {
     this.#assertOpen();
     const { limit, cursor, ...filter } = parseOrThrow(ListSchema, options, 'list options');
-    const page = await this.#driver.listMemories(this.#filter(filter), { limit, cursor });
-    return { memories: page.rows.map((row) => this.#toMemory(row)), nextCursor: page.nextCursor };
+    const page = await this.#context.driver.listMemories(parseFilter(filter, this.namespace), {
+      limit,
+      cursor,
+    });
+    return {
+      memories: page.rows.map((row) => toMemory(row, this.#context.embedder.id)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /** Number of memories matching the filter. */
   async count(filter: MemoryFilterInput = {}): Promise<number> {
     this.#assertOpen();
-    return this.#driver.countMemories(this.#filter(filter));
+    return this.#context.driver.countMemories(parseFilter(filter, this.namespace));
   }
 
   /**
@@ -982,17 +313,20 @@ export class MemoryStore {
     this.#assertOpen();
     const all = options.namespace === '*';
     const namespace = all ? undefined : this.#namespace(options.namespace);
-    const stats = await this.#driver.stats(namespace, Date.now());
-    const indexedVectors = all
-      ? [...this.#indexes.values()].reduce((sum, index) => sum + index.size, 0)
-      : (this.#indexes.get(namespace as string)?.size ?? 0);
-    return { ...stats, namespace: namespace ?? '*', indexedVectors, backfill: this.#backfills.status };
+    const stats = await this.#context.driver.stats(namespace, Date.now());
+    const indexedVectors = this.#context.indexes.size(namespace);
+    return {
+      ...stats,
+      namespace: namespace ?? '*',
+      indexedVectors,
+      backfill: this.#context.backfills.status,
+    };
   }
 
   /** Namespaces holding data. */
   async namespaces(): Promise<string[]> {
     this.#assertOpen();
-    return this.#driver.namespaces();
+    return this.#context.driver.namespaces();
   }
 
   /**
@@ -1004,196 +338,14 @@ export class MemoryStore {
    */
   async search(options: SearchOptions): Promise<SearchResult> {
     this.#assertOpen();
-    const { signal, ...input } = options;
-    const checkAborted = () => {
-      if (signal?.aborted)
-        throw new MemoryStoreError('ABORTED', 'search was aborted', { cause: signal.reason });
-    };
-    checkAborted();
-    const parsed = parseOrThrow(SearchSchema, input, 'search options');
-    if (parsed.importanceWeight + parsed.recencyWeight > 1) {
-      throw new MemoryStoreError('INVALID_ARGUMENT', 'importanceWeight + recencyWeight must not exceed 1');
-    }
-    await this.sync();
-    const all = parsed.namespace === '*';
-    // Validated once: the namespace and filters were parsed with the search options.
-    const namespaces = all ? await this.#driver.namespaces() : [parsed.namespace ?? this.#options.namespace];
-    const warnings: string[] = [];
-    const unsized = parsed.mode === 'keyword' ? undefined : await this.#learnDimensions(parsed.query, signal);
-    checkAborted();
-    if (unsized !== undefined) {
-      if (parsed.mode === 'vector') throw unsized;
-      warnings.push(`vector search skipped: ${(unsized as Error)?.message ?? String(unsized)}`);
-    }
-    // The query is embedded once, and only if some namespace has vectors to compare it with.
-    let embedded: Promise<Float32Array | undefined> | undefined;
-    const queryVector = () => {
-      embedded ??= this.embedTexts([parsed.query], signal).then(
-        ([vector]) => vector,
-        (error: unknown) => {
-          if (parsed.mode === 'vector' || signal?.aborted) throw error;
-          warnings.push(`vector search skipped: ${(error as Error).message}`);
-          return undefined;
-        },
-      );
-      return embedded;
-    };
-    const maxResults = parsed.maxResults ?? this.#options.search.defaultMaxResults;
-    const maxChars = parsed.maxChars ?? this.#options.search.defaultMaxChars;
-    const scored: ScoredRow[] = [];
-    const candidates = { keyword: 0, vector: 0 };
-    for (const namespace of namespaces) {
-      checkAborted();
-      const ranked = await this.#rank(namespace, parsed, maxResults, queryVector);
-      scored.push(...ranked.scored);
-      candidates.keyword += ranked.keyword;
-      candidates.vector += ranked.vector;
-    }
-    checkAborted();
-    scored.sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? -1 : 1));
-
-    const hits: SearchHit[] = [];
-    let used = 0;
-    let truncated = scored.length > maxResults;
-    for (const entry of scored.slice(0, maxResults)) {
-      const memory = this.#toMemory(entry.row);
-      const remaining = maxChars - used;
-      if (remaining <= 0) {
-        truncated = true;
-        break;
-      }
-      if (memory.content.length > remaining) {
-        memory.content = `${memory.content.slice(0, Math.max(0, remaining - 1))}…`;
-        truncated = true;
-      }
-      used += memory.content.length;
-      hits.push({ memory, score: entry.score, parts: entry.parts });
-    }
-    this.#recordAccess(hits.map((hit) => hit.memory.id));
-    return {
-      namespace: all ? '*' : (namespaces[0] as string),
-      mode: parsed.mode,
-      hits,
-      truncated,
-      candidates,
-      warnings,
-    };
-  }
-
-  /**
-   * One namespace's part of a search: keyword and vector candidates fused, the rows read and scored. With no
-   * weights the fused order is final, so only the rows that can be shown are read (`maxResults` + 1).
-   */
-  async #rank(
-    namespace: string,
-    parsed: z.output<typeof SearchSchema>,
-    maxResults: number,
-    queryVector: () => Promise<Float32Array | undefined>,
-  ): Promise<{ scored: ScoredRow[]; keyword: number; vector: number }> {
-    const filter = this.#toFilter(parsed, namespace);
-    const candidates = this.#options.search.candidates;
-    let keyword: Array<{ id: string; bm25: number }> = [];
-    let vector: Array<{ id: string; score: number }> = [];
-
-    if (parsed.mode !== 'vector') {
-      keyword = await this.#driver.keywordSearch(filter, parseKeywordQuery(parsed.query), candidates, {
-        changeToken: this.#changeToken,
-      });
-    }
-    if (parsed.mode !== 'keyword') {
-      const index = this.#indexes.get(filter.namespace);
-      const query = index && index.size > 0 ? await queryVector() : undefined;
-      if (index && query) {
-        const restricted =
-          filter.kinds ||
-          filter.tagsAny ||
-          filter.tagsAll ||
-          filter.createdAfter !== undefined ||
-          filter.createdBefore !== undefined ||
-          filter.minImportance !== undefined ||
-          filter.maxImportance !== undefined;
-        const allowed = restricted ? await this.#driver.filterIds(filter, 1_000_000) : undefined;
-        if (!allowed || allowed.length > 0) {
-          // Over-fetch a little: expired memories are still indexed until prune() removes them.
-          vector = index.search(query, {
-            k: candidates + 10,
-            minScore: parsed.minSimilarity,
-            ...(allowed ? { ids: allowed } : {}),
-          });
-        }
-      }
-    }
-
-    const lists =
-      parsed.mode === 'keyword'
-        ? [keyword.map((k) => k.id)]
-        : parsed.mode === 'vector'
-          ? [vector.map((v) => v.id)]
-          : [keyword.map((k) => k.id), vector.map((v) => v.id)];
-    const fused = reciprocalRankFusion(lists);
-    const order = [...fused.entries()]
-      .sort((a, b) => b[1].rrf - a[1].rrf || (a[0] < b[0] ? -1 : 1))
-      .map(([id]) => id);
-    let rows: MemoryRow[];
-    if (parsed.importanceWeight > 0 || parsed.recencyWeight > 0) {
-      rows = await this.#driver.getMemories(filter.namespace, order, filter.now);
-    } else {
-      // Expired rows drop out here, so read on until enough or none left.
-      rows = [];
-      let next = 0;
-      while (rows.length <= maxResults && next < order.length) {
-        const page = order.slice(next, next + maxResults + 1 - rows.length);
-        next += page.length;
-        rows.push(...(await this.#driver.getMemories(filter.namespace, page, filter.now)));
-      }
-    }
-    // Which of the fused lists is which (their ranks were computed once, by the fusion).
-    const keywordList = parsed.mode === 'vector' ? -1 : 0;
-    const vectorList = parsed.mode === 'keyword' ? -1 : parsed.mode === 'vector' ? 0 : 1;
-    const bm25ById = new Map(keyword.map((k) => [k.id, k.bm25]));
-    const similarityById = new Map(vector.map((v) => [v.id, v.score]));
-    const halfLife = parsed.recencyHalfLifeMs ?? this.#options.search.recencyHalfLifeMs;
-    const base = 1 - parsed.importanceWeight - parsed.recencyWeight;
-    const scored = rows.map((row) => {
-      const { rrf, ranks } = fused.get(row.id) as { rrf: number; ranks: number[] };
-      const recency = recencyFactor(filter.now - row.createdAt, halfLife);
-      const weight = base + parsed.importanceWeight * row.importance + parsed.recencyWeight * recency;
-      const parts: ScoreParts = { rrf, importance: row.importance, recency, weight };
-      const keywordRank = ranks[keywordList] ?? 0;
-      const vectorRank = ranks[vectorList] ?? 0;
-      if (keywordRank > 0) parts.keyword = { rank: keywordRank, bm25: bm25ById.get(row.id) as number };
-      if (vectorRank > 0)
-        parts.vector = { rank: vectorRank, similarity: similarityById.get(row.id) as number };
-      return { row, score: rrf * weight, parts };
-    });
-    return { scored, keyword: keyword.length, vector: vector.length };
-  }
-
-  #recordAccess(ids: readonly string[]): void {
-    if (ids.length === 0 || this.#closed) return;
-    const at = Date.now();
-    for (const id of ids) this.#accessBuffer.push({ id, at });
-    if (this.#accessBuffer.length >= 500) {
-      void this.flushAccess();
-    } else if (!this.#accessTimer) {
-      this.#accessTimer = setTimeout(() => {
-        this.#accessTimer = undefined;
-        void this.flushAccess();
-      }, this.#options.accessFlushIntervalMs);
-      this.#accessTimer.unref?.();
-    }
+    const result = await searchMemories(this.#context, options);
+    this.#access.record(result.hits.map((hit) => hit.memory.id));
+    return result;
   }
 
   /** Writes buffered access records now (normally done every `accessFlushIntervalMs`). */
   async flushAccess(): Promise<void> {
-    const entries = this.#accessBuffer;
-    this.#accessBuffer = [];
-    if (entries.length === 0 || this.#closed) return;
-    try {
-      await this.#driver.recordAccess(entries);
-    } catch (error) {
-      this.#events.emit('access-flush-failed', { error });
-    }
+    await this.#access.flush();
   }
 
   /**
@@ -1210,16 +362,7 @@ export class MemoryStore {
     } = {},
   ): Promise<{ deleted: string[] }> {
     this.#assertOpen();
-    const parsed = parseOrThrow(
-      z.strictObject({
-        maxImportance: z.number().min(0).max(1).optional(),
-        olderThanMs: z.number().positive().optional(),
-        unaccessedOnly: z.boolean().optional(),
-        namespace: NamespaceSchema.optional(),
-      }),
-      policy,
-      'prune policy',
-    );
+    const parsed = parseOrThrow(PruneSchema, policy, 'prune policy');
     if ((parsed.maxImportance === undefined) !== (parsed.olderThanMs === undefined)) {
       throw new MemoryStoreError(
         'INVALID_ARGUMENT',
@@ -1227,7 +370,7 @@ export class MemoryStore {
       );
     }
     const now = Date.now();
-    const deleted = await this.#driver.prune(
+    const deleted = await this.#context.driver.prune(
       {
         ...(parsed.maxImportance === undefined
           ? {}
@@ -1239,7 +382,7 @@ export class MemoryStore {
     );
     if (deleted.length > 0) {
       await this.reloadIndex();
-      this.#events.emit('memory-deleted', { ids: deleted });
+      this.#context.events.emit('memory-deleted', { ids: deleted });
     }
     return { deleted };
   }
@@ -1254,76 +397,21 @@ export class MemoryStore {
     options: { batchSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
-    return this.#backfills.hold(async () => {
-      const pass = await this.#embedMissing({
-        batchSize: options.batchSize ?? this.#options.backfill.batchSize,
+    return this.#context.backfills.hold(async () => {
+      const pass = await embedMissing(this.#context, {
+        batchSize: options.batchSize ?? this.#context.options.backfill.batchSize,
         ...(options.signal ? { signal: options.signal } : {}),
         pendingOnly: false,
         stopAtFailure: false,
       });
-      this.#backfills.settled(pass);
+      this.#context.backfills.settled(pass);
       return { embedded: pass.embedded, failed: pass.failed };
     });
   }
 
   /** Where the background backfill of memories stored without a vector stands. */
   get backfillStatus(): BackfillStatus {
-    return this.#backfills.status;
-  }
-
-  /**
-   * Embeds memories missing a vector of the active model, batch by batch. `pendingOnly` leaves out those
-   * embedded by another model (a background pass never re-embeds a whole store on its own);
-   * `stopAtFailure` ends at the first failed batch (the provider is down: later ones would fail too).
-   */
-  async #embedMissing(options: {
-    batchSize: number;
-    signal?: AbortSignal;
-    pendingOnly: boolean;
-    stopAtFailure: boolean;
-  }): Promise<BackfillPass> {
-    const aborted = () =>
-      new MemoryStoreError('ABORTED', 'backfill was aborted', { cause: options.signal?.reason });
-    let embedded = 0;
-    let failed = 0;
-    let lastError: unknown;
-    let after = '';
-    for (;;) {
-      if (options.signal?.aborted) throw aborted();
-      const batch = await this.#driver.missingEmbeddings(this.#embedder.id, options.batchSize, after, {
-        pendingOnly: options.pendingOnly,
-      });
-      if (batch.length === 0) break;
-      after = (batch.at(-1) as { id: string }).id;
-      await this.#learnDimensions(batch[0]?.content, options.signal);
-      let vectors: Float32Array[];
-      try {
-        vectors = await this.embedTexts(
-          batch.map((item) => item.content),
-          options.signal,
-        );
-      } catch (error) {
-        if (options.signal?.aborted) throw aborted();
-        failed += batch.length;
-        lastError = error;
-        this.#events.emit('embedding-failed', { count: batch.length, error });
-        if (options.stopAtFailure) break;
-        continue;
-      }
-      const model = this.#embedder.id;
-      embedded += await this.#driver.setEmbeddings(
-        batch.map((item, i) => ({
-          id: item.id,
-          contentHash: item.contentHash,
-          model,
-          vector: vectors[i] as Float32Array,
-        })),
-      );
-      batch.forEach((item, i) => {
-        this.#index(item.namespace).set(item.id, vectors[i] as Float32Array);
-      });
-    }
-    return { embedded, failed, ...(failed > 0 ? { error: lastError } : {}) };
+    return this.#context.backfills.status;
   }
 
   /**
@@ -1335,14 +423,13 @@ export class MemoryStore {
     options: { batchSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ embedded: number; failed: number }> {
     this.#assertOpen();
-    if (embedder.dimensions > this.#options.limits.maxDimensions) {
+    if (embedder.dimensions > this.#context.options.limits.maxDimensions) {
       throw new MemoryStoreError(
         'DIMENSION_MISMATCH',
         `The embedder ${embedder.id} has ${embedder.dimensions} dimensions, over the limit`,
       );
     }
-    this.#embedder = embedder;
-    this.#embeddingCache.clear();
+    this.#context.embedder.use(embedder);
     await this.reloadIndex();
     return this.backfill(options);
   }
@@ -1350,7 +437,7 @@ export class MemoryStore {
   /** Writes every record (memories with or without vectors, entities, relations) as JSONL lines. */
   exportJsonl(options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen();
-    return exportJsonl(this.#driver, options);
+    return exportJsonl(this.#context.driver, options);
   }
 
   /**
@@ -1364,7 +451,7 @@ export class MemoryStore {
     options: ImportOptions = {},
   ): Promise<ImportResult> {
     this.#assertOpen();
-    const result = await importJsonl(this.#driver, source, {
+    const result = await importJsonl(this.#context.driver, source, {
       ...options,
       defaultNamespace: this.#namespace(options.namespace),
     });
@@ -1379,19 +466,17 @@ export class MemoryStore {
   /** `PRAGMA integrity_check` and the foreign-key check: `'ok'` or the problems found. */
   async integrityCheck(): Promise<string> {
     this.#assertOpen();
-    return this.#driver.integrityCheck();
+    return this.#context.driver.integrityCheck();
   }
 
   /** Flushes pending access records and closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#backfills.close();
-    if (this.#accessTimer) clearTimeout(this.#accessTimer);
-    this.#accessTimer = undefined;
-    await this.flushAccess();
+    await this.#context.backfills.close();
+    await this.#access.close();
     this.#closed = true;
-    this.#indexes.clear();
-    await this.#driver.close();
+    this.#context.indexes.clear();
+    await this.#context.driver.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

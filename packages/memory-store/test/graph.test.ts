@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type MemoryStoreError, openMemoryStore } from '../src/index.js';
+import { createLocalEmbedder, type Embedder, type MemoryStoreError, openMemoryStore } from '../src/index.js';
 import { tempDb } from './helpers/temp.js';
 
 async function graph() {
@@ -69,6 +69,39 @@ describe('knowledge graph (official server-memory operations)', () => {
     } while (cursor);
     expect(names).toHaveLength(25);
     expect(names[0]).toBe('n00');
+    await store.close();
+  });
+
+  it("should embed node searches with the store's active embedder and its cache, also after reembed()", async () => {
+    const counting = (dimensions: number) => {
+      const inner = createLocalEmbedder({ dimensions });
+      const embedder = {
+        id: inner.id,
+        dimensions,
+        texts: 0,
+        embed(texts: readonly string[], options?: { signal?: AbortSignal }) {
+          embedder.texts += texts.length;
+          return inner.embed(texts, options);
+        },
+      } satisfies Embedder & { texts: number };
+      return embedder;
+    };
+    const first = counting(64);
+    const store = await openMemoryStore({ path: ':memory:', embedder: first });
+    await store.graph.createEntities([
+      { name: 'payments', entityType: 'service', observations: ['Go 1.23'] },
+    ]);
+    const names = async () => (await store.graph.searchNodes('payments service')).entities.map((e) => e.name);
+    expect(await names()).toEqual(['payments']);
+    const embedded = first.texts;
+    expect(embedded).toBeGreaterThan(0);
+    expect(await names()).toEqual(['payments']);
+    expect(first.texts).toBe(embedded); // the entity index and the query vector came from the caches
+    const second = counting(32);
+    await store.reembed(second);
+    expect(await names()).toEqual(['payments']);
+    expect(second.texts).toBeGreaterThan(0);
+    expect(first.texts).toBe(embedded);
     await store.close();
   });
 

@@ -2,9 +2,9 @@ import { VectorIndex } from '@mimo-mcp/vector-nif';
 import { z } from 'zod';
 import type { EntityRow, RelationRow, TraversalOptions } from '../driver/graph-driver.js';
 import type { StorageDriver } from '../driver/memory-driver.js';
-import type { Embedder } from '../embedding/embedder.js';
+import type { CachedEmbedder } from '../embedding/cached-embedder.js';
 import { MemoryStoreError } from '../errors.js';
-import { parseOrThrow } from '../options.js';
+import { parseOrThrow, resolveNamespace } from '../options.js';
 import { reciprocalRankFusion } from '../search/fusion.js';
 import { parseKeywordQuery } from '../search/keyword-query.js';
 
@@ -94,11 +94,11 @@ function notFound(names: readonly string[], asOf: number | undefined): MemorySto
   );
 }
 
+/** What the graph shares with its memory store: the file, the embedder and its caches, the default namespace. */
 interface GraphContext {
   driver: StorageDriver;
-  namespace(value: string | undefined): string;
-  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
-  embedder(): Embedder;
+  embedder: CachedEmbedder;
+  defaultNamespace: string;
   assertOpen(): void;
 }
 
@@ -150,6 +150,10 @@ export class GraphStore {
     this.#context = context;
   }
 
+  #namespace(value: string | undefined): string {
+    return resolveNamespace(value, this.#context.defaultNamespace);
+  }
+
   #touch(namespace: string): void {
     const cached = this.#indexes.get(namespace);
     if (cached) cached.dirty = true;
@@ -161,7 +165,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<Entity[]> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(z.array(EntityInputSchema).max(10_000), entities, 'entities');
     const created = await this.#context.driver.graph.createEntities(namespace, parsed, Date.now());
     this.#touch(namespace);
@@ -178,7 +182,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<Relation[]> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(z.array(RelationInputSchema).max(10_000), relations, 'relations');
     const rows = await this.#context.driver.graph.createRelations(
       namespace,
@@ -207,7 +211,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<Array<{ entityName: string; addedObservations: string[] }>> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(
       z
         .array(z.strictObject({ entityName: NameSchema, contents: z.array(ObservationSchema).max(1000) }))
@@ -223,7 +227,7 @@ export class GraphStore {
   /** Deletes entities and every relation touching them. Returns the names that existed. */
   async deleteEntities(names: readonly string[], options: { namespace?: string } = {}): Promise<string[]> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(z.array(NameSchema).max(10_000), names, 'entity names');
     const deleted = await this.#context.driver.graph.deleteEntities(namespace, parsed);
     this.#touch(namespace);
@@ -236,7 +240,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<void> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(
       z
         .array(z.strictObject({ entityName: NameSchema, observations: z.array(z.string()).max(1000) }))
@@ -254,7 +258,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<number> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(z.array(RelationInputSchema).max(10_000), relations, 'relations');
     return this.#context.driver.graph.deleteRelations(
       namespace,
@@ -272,7 +276,7 @@ export class GraphStore {
     options: { singleValued: boolean; namespace?: string },
   ): Promise<void> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     parseOrThrow(z.string().min(1).max(128), predicate, 'predicate');
     await this.#context.driver.graph.setPredicate(namespace, predicate, options.singleValued);
   }
@@ -296,7 +300,7 @@ export class GraphStore {
       'read options',
     );
     const page = await this.#context.driver.graph.readGraph(
-      this.#context.namespace(parsed.namespace),
+      this.#namespace(parsed.namespace),
       { limit: parsed.limit, cursor: parsed.cursor },
       parsed.asOf,
     );
@@ -313,7 +317,7 @@ export class GraphStore {
     options: { namespace?: string } = {},
   ): Promise<{ entities: Entity[]; relations: Relation[] }> {
     this.#context.assertOpen();
-    const namespace = this.#context.namespace(options.namespace);
+    const namespace = this.#namespace(options.namespace);
     const parsed = parseOrThrow(z.array(NameSchema).max(10_000), names, 'entity names');
     const entities = await this.#context.driver.graph.getEntities(namespace, parsed);
     const relations = await this.#context.driver.graph.relationsOf(
@@ -326,14 +330,14 @@ export class GraphStore {
 
   async #entityIndex(namespace: string): Promise<VectorIndex> {
     const token = await this.#context.driver.changeToken();
-    const model = this.#context.embedder().id;
+    const model = this.#context.embedder.id;
     const cached = this.#indexes.get(namespace);
     if (cached && !cached.dirty && cached.token === token && cached.model === model) return cached.index;
-    const index = new VectorIndex({ dimensions: this.#context.embedder().dimensions });
+    const index = new VectorIndex({ dimensions: this.#context.embedder.dimensions });
     const batch: EntityRow[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const vectors = await this.#context.embed(batch.map(entityText));
+      const vectors = await this.#context.embedder.embedTexts(batch.map(entityText));
       batch.forEach((entity, i) => {
         index.set(entity.name, vectors[i] as Float32Array);
       });
@@ -361,12 +365,12 @@ export class GraphStore {
     const namespaces =
       options.namespace === '*'
         ? await this.#context.driver.namespaces()
-        : [this.#context.namespace(options.namespace)];
+        : [this.#namespace(options.namespace)];
     const text = parseOrThrow(z.string().trim().min(1).max(10_000), query, 'query');
     const limit = parseOrThrow(z.int().min(1).max(1000).default(10), options.limit, 'limit');
     let queryVector: Promise<Float32Array> | undefined;
     const embedQuery = () => {
-      queryVector ??= this.#context.embed([text]).then(([vector]) => vector as Float32Array);
+      queryVector ??= this.#context.embedder.embedTexts([text]).then(([vector]) => vector as Float32Array);
       return queryVector;
     };
     const found: Array<{ namespace: string; name: string; rrf: number }> = [];
@@ -419,7 +423,7 @@ export class GraphStore {
   ): Promise<{ center: Entity; entities: Array<Entity & { depth: number }>; relations: Relation[] }> {
     this.#context.assertOpen();
     const parsed = parseOrThrow(TraversalSchema, options, 'traversal options');
-    const namespace = this.#context.namespace(parsed.namespace);
+    const namespace = this.#namespace(parsed.namespace);
     const [center] = await this.#context.driver.graph.getEntities(
       namespace,
       [parseOrThrow(NameSchema, name, 'entity name')],
@@ -467,7 +471,7 @@ export class GraphStore {
       { ...rest, depth: maxDepth ?? 6 },
       'path options (maxDepth is 1 … 6)',
     );
-    const namespace = this.#context.namespace(parsed.namespace);
+    const namespace = this.#namespace(parsed.namespace);
     const ends = await this.#context.driver.graph.getEntities(namespace, [from, to], parsed.asOf);
     const missing = [...new Set([from, to])].filter((name) => !ends.some((entity) => entity.name === name));
     if (missing.length > 0) throw notFound(missing, parsed.asOf);
