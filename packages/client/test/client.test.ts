@@ -15,28 +15,17 @@ import {
   connectStdio,
   defer,
   EVERYTHING,
+  failure,
   fixture,
   MEMORY,
   nodeSpec,
   runCleanups,
   serveFetch,
   tempDir,
+  text,
 } from './helpers.js';
 
 afterEach(runCleanups);
-
-async function failure(run: () => Promise<unknown>): Promise<ClientError> {
-  try {
-    await run();
-  } catch (error) {
-    if (ClientError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ClientError');
-}
-
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
 
 describe('McpClient with the official server-everything (legacy SDK v1, stdio)', () => {
   it('should fall back from server/discover to initialize, discover tools and call one', async () => {

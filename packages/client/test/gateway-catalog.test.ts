@@ -2,46 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProcessManager } from '@mimo-mcp/process-manager';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ClientError,
-  createSkillGateway,
-  type GatewayConfig,
-  type SkillGateway,
-  type SkillGatewayOptions,
-} from '../src/index.js';
-import { defer, fixture, runCleanups, tempDir } from './helpers.js';
+import { defer, failure, gateway, raw, runCleanups, tempDir, text } from './helpers.js';
 
 afterEach(runCleanups);
-
-async function gateway(
-  config: GatewayConfig,
-  options: Partial<SkillGatewayOptions> = {},
-): Promise<SkillGateway> {
-  const created = await createSkillGateway({
-    config,
-    processManagerOptions: { sampleIntervalMs: 0, allowedCommands: ['node'] },
-    ...options,
-  });
-  defer(() => created.close());
-  return created;
-}
-
-async function failure(run: () => Promise<unknown>): Promise<ClientError> {
-  try {
-    await run();
-  } catch (error) {
-    if (ClientError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ClientError');
-}
-
-const raw = (...flags: string[]) => ({
-  command: process.execPath,
-  args: [fixture('raw-server.mjs'), ...flags],
-});
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
 
 describe('gateway catalog cache', () => {
   it('should list a lazy skill from the persisted catalog without starting it, and start it on the first call (bug: every skill spawned at every start, its tools missing until then)', async () => {

@@ -2,43 +2,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitFor } from '@mimo-mcp/internal-testing/processes';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ClientError,
-  createSkillGateway,
-  type GatewayConfig,
-  type SkillGateway,
-  type SkillGatewayEvents,
-  validateSkillConfig,
-} from '../src/index.js';
-import { defer, fixture, runCleanups, tempDir } from './helpers.js';
+import { type SkillGatewayEvents, validateSkillConfig } from '../src/index.js';
+import { failure, gateway, raw, runCleanups, tempDir, text } from './helpers.js';
 
 afterEach(runCleanups);
 
-async function gateway(config: GatewayConfig): Promise<SkillGateway> {
-  const created = await createSkillGateway({
-    config,
-    processManagerOptions: { sampleIntervalMs: 0, allowedCommands: ['node'] },
-  });
-  defer(() => created.close());
-  return created;
-}
-
-async function failure(run: () => Promise<unknown>): Promise<ClientError> {
-  try {
-    await run();
-  } catch (error) {
-    if (ClientError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ClientError');
-}
-
-const raw = (...flags: string[]) => ({
-  command: process.execPath,
-  args: [fixture('raw-server.mjs'), ...flags],
-});
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
 /** A node one-liner that writes `lines` to stderr and exits with 1, as a skill failing at start does. */
 const failing = (lines: string) => [
   '-e',

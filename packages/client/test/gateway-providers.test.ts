@@ -10,15 +10,12 @@ import {
   type SkillGateway,
   type ToolCallEvent,
 } from '../src/index.js';
-import { defer, EVERYTHING, fixture, runCleanups } from './helpers.js';
+import { defer, EVERYTHING, fixture, runCleanups, text } from './helpers.js';
 
 afterEach(runCleanups);
 
 const raw = { command: process.execPath, args: [fixture('raw-server.mjs')] };
 const everything = { command: process.execPath, args: [EVERYTHING, 'stdio'] };
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
-
 const hello = defineTool({
   name: 'hello',
   title: 'Hello',

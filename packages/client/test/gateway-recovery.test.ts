@@ -1,22 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isAlive, waitFor } from '@mimo-mcp/internal-testing/processes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSkillGateway, type SkillGateway, type SkillGatewayOptions } from '../src/index.js';
-import { defer, EVERYTHING, fixture, runCleanups } from './helpers.js';
+import { EVERYTHING, fixture, gateway, runCleanups, text } from './helpers.js';
 
 afterEach(runCleanups);
-
-async function gateway(config: SkillGatewayOptions['config']): Promise<SkillGateway> {
-  const created = await createSkillGateway({
-    config,
-    processManagerOptions: { sampleIntervalMs: 0, allowedCommands: ['node'] },
-  });
-  defer(() => created.close());
-  return created;
-}
-
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
 
 describe('gateway recovery after a crash', () => {
   it('should serve every call arriving before, during and after the restart of a SIGKILLed skill (bug: a second client on the new child killed it)', async () => {

@@ -5,47 +5,28 @@ import { descendantsOf, isAlive, processesMatching, waitFor } from '@mimo-mcp/in
 import { createProcessManager } from '@mimo-mcp/process-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  ClientError,
+  type ClientError,
   createSkillGateway,
   EXPOSED_NAME_PATTERN,
   type GatewayConfig,
-  type SkillGateway,
   type SkillGatewayEvents,
-  type SkillGatewayOptions,
 } from '../src/index.js';
-import { defer, EVERYTHING, fixture, MEMORY, marker, runCleanups, tempDir } from './helpers.js';
+import {
+  defer,
+  EVERYTHING,
+  failure,
+  fixture,
+  gateway,
+  MEMORY,
+  marker,
+  raw,
+  runCleanups,
+  tempDir,
+  text,
+} from './helpers.js';
 
 afterEach(runCleanups);
 
-async function gateway(
-  config: GatewayConfig | string,
-  options: Partial<SkillGatewayOptions> = {},
-): Promise<SkillGateway> {
-  const created = await createSkillGateway({
-    config,
-    processManagerOptions: { sampleIntervalMs: 0, allowedCommands: ['node', 'sh'] },
-    ...options,
-  });
-  defer(() => created.close());
-  return created;
-}
-
-async function failure(run: () => Promise<unknown>): Promise<ClientError> {
-  try {
-    await run();
-  } catch (error) {
-    if (ClientError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ClientError');
-}
-
-const raw = (...flags: string[]) => ({
-  command: process.execPath,
-  args: [fixture('raw-server.mjs'), ...flags],
-});
-const text = (result: { content?: unknown[] }) =>
-  (result.content?.[0] as { text?: string } | undefined)?.text;
 /** Live skill processes (raw-server) carrying `mark`, from /proc. */
 const alive = (mark: string) =>
   processesMatching(mark).filter((p) => p.cmdline.includes('raw-server')).length;

@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProcessManager, type ProcessManager, type ProcessSpec } from '@mimo-mcp/process-manager';
-import { createStdioTransport, McpClient, type McpClientOptions } from '../src/index.js';
+import {
+  ClientError,
+  createSkillGateway,
+  createStdioTransport,
+  McpClient,
+  type McpClientOptions,
+  type SkillGateway,
+  type SkillGatewayOptions,
+} from '../src/index.js';
 
 export const fixture = (name: string): string =>
   fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -79,3 +87,41 @@ export async function serveFetch(
   defer(() => new Promise((resolve) => server.close(resolve)));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server };
 }
+
+/**
+ * A gateway over `config` that tests may start `node` skills with (more commands through
+ * `processManagerOptions`), closed after the test.
+ */
+export async function gateway(
+  config: SkillGatewayOptions['config'],
+  options: Partial<SkillGatewayOptions> = {},
+): Promise<SkillGateway> {
+  const created = await createSkillGateway({
+    config,
+    processManagerOptions: { sampleIntervalMs: 0, allowedCommands: ['node'] },
+    ...options,
+  });
+  defer(() => created.close());
+  return created;
+}
+
+/** The ClientError `run` rejects with (fails the test if it resolves or throws something else). */
+export async function failure(run: () => Promise<unknown>): Promise<ClientError> {
+  try {
+    await run();
+  } catch (error) {
+    if (ClientError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a ClientError');
+}
+
+/** The scriptable fixture server (test/fixtures/raw-server.mjs) as a skill, with its flags. */
+export const raw = (...flags: string[]) => ({
+  command: process.execPath,
+  args: [fixture('raw-server.mjs'), ...flags],
+});
+
+/** The text of a tool result's first content block. */
+export const text = (result: { content?: unknown[] }) =>
+  (result.content?.[0] as { text?: string } | undefined)?.text;
