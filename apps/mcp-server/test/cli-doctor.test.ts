@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { closedPort, startEmbeddingsServer } from '@mimo-mcp/internal-testing/embeddings-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, sandbox } from './helpers.js';
 
@@ -41,14 +42,6 @@ async function listen(server: Server): Promise<number> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const CHECKS = [
@@ -96,23 +89,14 @@ describe('mimo doctor (issue #11: with an unreachable embedder it printed nothin
 
   it('should warn about memories still waiting for a vector, without failing for it', async () => {
     // Embeds the doctor's probe text, and fails for anything else: the pending memory stays pending.
-    const picky = await listen(
-      createServer((request, response) => {
-        let body = '';
-        request.on('data', (chunk) => {
-          body += chunk;
-        });
-        request.on('end', () => {
-          const { input } = JSON.parse(body) as { input: string[] };
-          if (input.join() !== 'mimo doctor') {
-            response.writeHead(400);
-            response.end('{"error":"input rejected"}');
-            return;
-          }
-          response.end(JSON.stringify({ data: [{ index: 0, embedding: [1, 0, 0, 0] }] }));
-        });
-      }),
-    );
+    const picky = (
+      await startEmbeddingsServer({
+        embed: (input) =>
+          input.join() === 'mimo doctor'
+            ? [[1, 0, 0, 0]]
+            : { status: 400, body: '{"error":"input rejected"}' },
+      })
+    ).port;
     const box = sandbox({
       embedder: { provider: 'openai', model: 'm', baseUrl: `http://127.0.0.1:${picky}`, dimensions: 4 },
     });

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import {
+  closedPort,
+  type EmbeddingsServer,
+  startEmbeddingsServer,
+} from '@mimo-mcp/internal-testing/embeddings-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -235,19 +238,13 @@ describe('namespaces (issue #11: a graph imported from one directory was invisib
 });
 
 describe('pending embeddings through the real server (issue #11: they stayed pending forever, with no warning)', () => {
-  const servers: Server[] = [];
+  const servers: EmbeddingsServer[] = [];
   afterEach(async () => {
-    for (const server of servers.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    for (const server of servers.splice(0)) await server.close();
   });
 
   it('should show them in mimo_status and embed them on its own once the embedder is up', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await closedPort();
     const box = sandbox({
       embedder: { provider: 'openai', model: 'm', baseUrl: `http://127.0.0.1:${port}`, dimensions: 4 },
     });
@@ -264,20 +261,7 @@ describe('pending embeddings through the real server (issue #11: they stayed pen
     expect(down.embedder.backfill.state).toMatch(/scheduled|running/);
 
     // The OpenAI-compatible embedder comes up on that port; nobody asks for a backfill.
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        const { input } = JSON.parse(body) as { input: string[] };
-        response.end(
-          JSON.stringify({ data: input.map((_text, index) => ({ index, embedding: [0, 1, 0, 0] })) }),
-        );
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    servers.push(await startEmbeddingsServer({ port, embed: (input) => input.map(() => [0, 1, 0, 0]) }));
     // The first retry waits about a second (doubling while it keeps failing).
     await expect
       .poll(async () => (await structured<Status>('mimo_status')).counts.pendingEmbeddings, {

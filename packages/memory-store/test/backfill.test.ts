@@ -1,64 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import {
+  closedPort,
+  type EmbeddingsServer,
+  startEmbeddingsServer,
+} from '@mimo-mcp/internal-testing/embeddings-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAiEmbedder, type MemoryStore, openMemoryStore } from '../src/index.js';
 import { tempDb } from './helpers/temp.js';
 
-const servers: Server[] = [];
+const servers: EmbeddingsServer[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (const server of servers.splice(0)) await server.close();
 });
 
 const vectorOf = (text: string) =>
   Array.from({ length: 8 }, (_, i) => ((text.charCodeAt(i % text.length) + i) % 7) - 3);
 
-/**
- * An OpenAI-compatible `/v1/embeddings` server on 127.0.0.1. `hold(text)` decides whether a request whose
- * input includes some text waits until `release()`.
- */
+/** An embeddings server whose vectors come from the text; `hold` keeps matching requests waiting. */
 async function embeddingsServer(port = 0, hold?: (input: string[]) => boolean) {
-  const held: Array<() => void> = [];
-  const requests: string[][] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const { input } = JSON.parse(body) as { input: string[] };
-      requests.push(input);
-      const answer = () =>
-        response.end(
-          JSON.stringify({ data: input.map((text, index) => ({ index, embedding: vectorOf(text) })) }),
-        );
-      if (hold?.(input)) held.push(answer);
-      else answer();
-    });
+  const server = await startEmbeddingsServer({
+    port,
+    embed: (input) => input.map(vectorOf),
+    ...(hold ? { hold } : {}),
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    release: () => {
-      for (const answer of held.splice(0)) answer();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** A loopback port with nothing listening (taken from the system, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return server;
 }
 
 function embedder(port: number) {
