@@ -71,9 +71,9 @@ const OptionsSchema = z.strictObject({
   /**
    * Run a small watchdog process (POSIX) that stops every child group when this process dies, even by
    * SIGKILL, so nothing outlives it (children that ignore stdin EOF would otherwise run until the next start
-   * reaps them). Its grace between SIGTERM and SIGKILL is 1 s. @default true except on Windows
+   * reaps them). Its grace between SIGTERM and SIGKILL is 1 s. @default `stopOnExit`, except on Windows
    */
-  watchdog: z.boolean().default(process.platform !== 'win32'),
+  watchdog: z.boolean().optional(),
 });
 
 export type ProcessManagerOptions = z.input<typeof OptionsSchema>;
@@ -219,7 +219,8 @@ class Manager implements ProcessManager {
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#registry = new GroupRegistry(options.stateDir);
-    this.#watchdog = options.watchdog ? new Watchdog() : undefined;
+    const watchdog = options.watchdog ?? (options.stopOnExit && process.platform !== 'win32');
+    this.#watchdog = watchdog ? new Watchdog() : undefined;
     this.#host = {
       launch: (spec, stop, signal) => this.#launch(spec, stop, signal),
       forward: (event, payload) => this.#events.emit(event, payload),

@@ -505,6 +505,16 @@ describe('crash recovery and exit', () => {
     expect(pids.filter(isAlive)).toEqual([]);
   }, 40_000);
 
+  it('should run no watchdog when stopOnExit is false (children are meant to outlive the owner)', async () => {
+    const mark = marker();
+    const m = createProcessManager({ sampleIntervalMs: 0, stopOnExit: false });
+    managers.push(m);
+    await m.register('one', node('sleeper.mjs', mark)).start();
+    const watchdogs = () =>
+      listProcesses().filter((p) => p.ppid === process.pid && p.cmdline.includes('node -e'));
+    expect(watchdogs()).toEqual([]);
+  });
+
   it('should end its watchdog on close, leaving no process behind', async () => {
     const mark = marker();
     const m = createProcessManager({ sampleIntervalMs: 0 });

@@ -328,6 +328,9 @@ class Gateway implements SkillGateway {
       }
       throw error;
     }
+    // During a reload the exposed lists are rebuilt only at its end: a skill the reload added may be ready
+    // before that, so rebuild now rather than call its tool unknown.
+    if (!registry().resolve(name)) this.#rebuild();
     return {
       pair: registry().resolve(name),
       options: { ...options, timeoutMs: Math.max(1, deadline - Date.now()) },

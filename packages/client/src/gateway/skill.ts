@@ -593,6 +593,8 @@ export class Skill {
 
   #dropClient(refresh = true): void {
     const client = this.#client;
+    // A dropped client's attempt must not be handed out again for a child that still runs.
+    if (this.#clientChild) this.#attempts.delete(this.#clientChild);
     this.#client = undefined;
     this.#clientChild = undefined;
     if (client) void client.close().catch(() => {});

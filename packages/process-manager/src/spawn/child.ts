@@ -195,7 +195,13 @@ export class ManagedChild {
       this.stdin.end();
       const grace = options.stdinGraceMs ?? this.#options.stdinGraceMs;
       if (!this.#leaderDone && grace > 0) {
-        await Promise.race([this.#leaderExit, delay(grace)]);
+        // Referenced (a caller awaits this stop), and cancelled as soon as the child is gone.
+        const graceOver = new AbortController();
+        await Promise.race([
+          this.#leaderExit,
+          delay(grace, undefined, { signal: graceOver.signal }).catch(() => {}),
+        ]);
+        graceOver.abort();
       }
       void this.#terminate(options.termGraceMs);
     }

@@ -59,6 +59,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, finish)
 `;
 }
 
+/** Restarts of a watchdog that died, at most this many per window; then the registry file is the only line. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 /**
  * The owner's side of the watchdog: a small detached process (its own session, so signals to the owner's
  * group do not reach it) holding the read end of a pipe from this process. It knows every live child
@@ -70,6 +74,7 @@ export class Watchdog {
   readonly #graceMs: number;
   readonly #groups = new Map<number, number | undefined>();
   #process: ChildProcess | undefined;
+  #restarts: number[] = [];
   #closed = false;
 
   constructor(options: { graceMs?: number } = {}) {
@@ -117,7 +122,10 @@ export class Watchdog {
       return;
     }
     this.#process = child;
-    child.on('error', () => {});
+    // A failed spawn (EAGAIN, EMFILE) emits 'error' and may never emit 'exit'.
+    child.on('error', () => {
+      if (this.#process === child) this.#process = undefined;
+    });
     child.stdin?.on('error', () => {});
     // Neither the process nor its pipe may keep this process alive.
     child.unref();
@@ -125,7 +133,12 @@ export class Watchdog {
     child.once('exit', () => {
       if (this.#process !== child) return;
       this.#process = undefined;
-      if (!this.#closed && this.#groups.size > 0) this.#start();
+      // Restarted, but not in a loop: a `node -e` that cannot run here would respawn for ever.
+      const now = Date.now();
+      this.#restarts = this.#restarts.filter((at) => now - at < RESTART_WINDOW_MS);
+      if (this.#closed || this.#groups.size === 0 || this.#restarts.length >= MAX_RESTARTS) return;
+      this.#restarts.push(now);
+      this.#start();
     });
     const lines = [...this.#groups].map(([pgid, startTime]) => `+${pgid} ${startTime ?? ''}\n`).join('');
     if (lines) this.#write(lines);
