@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { openMemoryStore } from '@mimo-mcp/memory-store';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, INITIALIZE_REQUEST, type Message, raw, sandbox } from './helpers.js';
+import { INITIALIZE_REQUEST, type Message, raw, sandbox, serveHttp } from './helpers.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -89,20 +89,8 @@ describe('mimo SIGKILLed while writing', () => {
     const box = sandbox();
     const acknowledged = new Map<string, string | undefined>();
     for (let round = 0; round < ROUNDS; round++) {
-      const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--log-level', 'info'], {
-        env: { ...box.env, MIMO_LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const { child, url } = await serveHttp({ box });
       children.push(child);
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-          const found = /"url":"(http:\/\/[^"]+\/mcp)"/.exec(stderr)?.[1];
-          if (found) resolve(found);
-        });
-        child.on('exit', (code) => reject(new Error(`mimo serve exited with ${code}: ${stderr}`)));
-      });
       const client = new Client({ name: 'durability', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       let killed = false;

@@ -126,3 +126,40 @@ export function raw(env: Record<string, string>, options: { tee?: boolean } = {}
   };
   return { child, messages, send, answer, stderr: () => stderr };
 }
+
+/**
+ * Starts `mimo serve --port 0` in `box` (a fresh sandbox by default) and resolves once it logs its URL.
+ * The caller owns the child (kill it after the test).
+ */
+export async function serveHttp(
+  options: { args?: string[]; env?: Record<string, string>; box?: ReturnType<typeof sandbox> } = {},
+) {
+  const box = options.box ?? sandbox();
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--log-level', 'info', ...(options.args ?? [])],
+    {
+      env: { ...box.env, MIMO_LOG_LEVEL: 'info', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const url = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr)?.[1];
+      if (url) resolve(url);
+    });
+    child.on('exit', (code) => reject(new Error(`mimo serve exited with ${code}: ${stderr}`)));
+    setTimeout(
+      () => reject(new Error(`mimo serve did not log its URL within 20 s: ${stderr}`)),
+      20_000,
+    ).unref();
+  });
+  return { base, url: `${base}/mcp`, child, box, exited, stdout: () => stdout, stderr: () => stderr };
+}

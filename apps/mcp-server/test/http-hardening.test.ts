@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, INITIALIZE_REQUEST, sandbox } from './helpers.js';
+import { CLI, INITIALIZE_REQUEST, sandbox, serveHttp } from './helpers.js';
 
 const run = promisify(execFile);
 const TOKEN = 'file-token-0123456789abcdef';
@@ -15,22 +15,9 @@ afterEach(() => {
 
 /** Starts `mimo serve` on a free loopback port with extra args and environment. */
 async function startServer(args: string[], env: Record<string, string> = {}) {
-  const box = sandbox();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...box.env, MIMO_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  const base = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-      const url = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr)?.[1];
-      if (url) resolve(url);
-    });
-    child.on('exit', (code) => reject(new Error(`mimo serve exited with ${code}: ${stderr}`)));
-  });
-  return { base, child, box, stderr: () => stderr };
+  const server = await serveHttp({ args, env });
+  children.push(server.child);
+  return server;
 }
 
 const initialize = (base: string, headers: Record<string, string> = {}) =>

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLI, EAGER_EVERYTHING, EVERYTHING, INITIALIZE_REQUEST, sandbox } from './helpers.js';
+import { CLI, EAGER_EVERYTHING, EVERYTHING, INITIALIZE_REQUEST, sandbox, serveHttp } from './helpers.js';
 
 const run = promisify(execFile);
 const TOKEN = 'test-token-0123456789abcdef';
@@ -22,31 +22,9 @@ afterEach(async () => {
 
 /** Starts `mimo serve` on a free loopback port; resolves with its base URL once it listens. */
 async function startServer(args: string[] = [], config?: Record<string, unknown>) {
-  const box = sandbox(config);
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--log-level', 'info', ...args], {
-    env: { ...box.env, MIMO_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-      const url = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr)?.[1];
-      if (url) resolve(url);
-    });
-    child.on('exit', (code) => reject(new Error(`mimo serve exited with ${code}: ${stderr}`)));
-    setTimeout(
-      () => reject(new Error(`mimo serve did not log its URL within 20 s: ${stderr}`)),
-      20_000,
-    ).unref();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { base, url: `${base}/mcp`, child, box, exited, stdout: () => stdout, stderr: () => stderr };
+  const server = await serveHttp({ args, box: sandbox(config) });
+  children.push(server.child);
+  return server;
 }
 
 const text = (result: unknown) =>
