@@ -1,3 +1,4 @@
+import { formatIssues } from '@mimo-mcp/core';
 import { z } from 'zod';
 import type { StorageDriver } from './driver/memory-driver.js';
 import type { Embedder } from './embedding/embedder.js';
@@ -116,12 +117,9 @@ export const MemoryStoreOptionsSchema = z
 export type MemoryStoreOptions = z.input<typeof MemoryStoreOptionsSchema>;
 export type ResolvedOptions = z.output<typeof MemoryStoreOptionsSchema>;
 
-/** Formats zod issues as `path: message`. */
+/** Formats zod issues as `path: message` (core's one formatter, with this package's wording). */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 6)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
+  return formatIssues(error, { root: '(options)', max: 6 });
 }
 
 /** Parses with a schema, turning failures into `INVALID_ARGUMENT` naming every problem. */
