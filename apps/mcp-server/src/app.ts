@@ -37,6 +37,7 @@ import { backend } from '@mimo-mcp/vector-nif';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loadConfig, type MimoConfig, SECRET_KEY } from './config.js';
+import { gatewayTools } from './tools/gateway-tools.js';
 import { graphTools } from './tools/graph-tools.js';
 import { memoryTools } from './tools/memory-tools.js';
 import { VERSION } from './version.js';
@@ -264,37 +265,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
   const own = new Map<string, DefinedTool>();
   const memory = memoryTools(store);
   const graph = graphTools(store);
-  const gatewayTools: DefinedTool[] = [
-    defineTool({
-      name: 'skills_status',
-      title: 'Skill status',
-      description:
-        'Health of every skill (MCP server behind Mimo): state, breaker with retry-after, restarts, tools, last error.',
-      input: z.strictObject({}),
-      output: z.object({ skills: z.array(z.record(z.string(), z.unknown())) }),
-      annotations: { readOnlyHint: true, openWorldHint: false },
-      run: async () => ({ skills: gateway.skills() as unknown as Array<Record<string, unknown>> }),
-    }),
-    defineTool({
-      name: 'skills_restart',
-      title: 'Restart a skill',
-      description: 'Restart a skill (also resets its circuit breaker and crash-loop state).',
-      input: z.strictObject({ name: z.string().min(1) }),
-      output: z.object({ skill: z.record(z.string(), z.unknown()) }),
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
-      run: async ({ name }, scope) => {
-        await gateway.restartSkill(name, { signal: scope.signal });
-        return {
-          skill: gateway.skills().find((skill) => skill.name === name) as unknown as Record<string, unknown>,
-        };
-      },
-    }),
-  ];
+  const skillTools = gatewayTools(gateway);
   const metaTools: DefinedTool[] = [
     defineTool({
       name: 'find_tools',
@@ -335,8 +306,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
       run: status,
     }),
   ];
-  for (const tool of [...memory, ...graph, ...gatewayTools, ...metaTools])
-    own.set(tool.definition.name, tool);
+  for (const tool of [...memory, ...graph, ...skillTools, ...metaTools]) own.set(tool.definition.name, tool);
 
   const recordSkillCall = async ({ skill, tool, arguments: args, durationMs, outcome }: ToolCallEvent) => {
     const result = outcome === 'ok' ? 'succeeded' : 'failed';
@@ -397,7 +367,7 @@ export async function createMimo(config: MimoConfig, logger: Logger): Promise<Mi
     return [
       ...defs(memory),
       ...defs(graph),
-      ...defs(gatewayTools),
+      ...defs(skillTools),
       ...defs(metaTools),
       callToolTool.definition,
       ...gateway.listTools(),
