@@ -9,35 +9,40 @@ import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/clien
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, EVERYTHING, sandbox, TEE, text, WRAP_SKILL } from './helpers.js';
 
-/** The official SDK clients, as an MCP host uses them: connect, list, call, close. */
+/** What both SDK clients offer (their types differ in detail, not in these calls). */
+interface SdkClient {
+  connect(transport: never): Promise<void>;
+  listTools(): Promise<{ tools: Array<{ name: string }> }>;
+  callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** An official SDK client as an MCP host uses it: connect, list, call, close. */
+function host<T extends { stderr: NodeJS.EventEmitter | null }>(transport: T, client: SdkClient) {
+  return {
+    stderr: transport.stderr,
+    connect: () => client.connect(transport as never),
+    listTools: async () => (await client.listTools()).tools.map((tool) => tool.name),
+    echo: async (message: string) =>
+      text(await client.callTool({ name: 'everything__echo', arguments: { message } })),
+    close: () => client.close(),
+  };
+}
+
 const clients = {
-  'SDK v1 (@modelcontextprotocol/sdk)': (env: Record<string, string>) => {
-    const transport = new StdioV1({ command: process.execPath, args: [TEE, CLI], env, stderr: 'pipe' });
-    const client = new ClientV1({ name: 'shutdown-v1', version: '1.0.0' });
-    return {
-      stderr: transport.stderr,
-      connect: () => client.connect(transport),
-      listTools: async () => (await client.listTools()).tools.map((tool) => tool.name),
-      echo: async (message: string) =>
-        text(await client.callTool({ name: 'everything__echo', arguments: { message } })),
-      close: () => client.close(),
-    };
-  },
-  'SDK v2 (@modelcontextprotocol/client)': (env: Record<string, string>) => {
-    const transport = new StdioV2({ command: process.execPath, args: [TEE, CLI], env, stderr: 'pipe' });
-    const client = new ClientV2(
-      { name: 'shutdown-v2', version: '1.0.0' },
-      { versionNegotiation: { mode: 'auto' } },
-    );
-    return {
-      stderr: transport.stderr,
-      connect: () => client.connect(transport),
-      listTools: async () => (await client.listTools()).tools.map((tool) => tool.name),
-      echo: async (message: string) =>
-        text(await client.callTool({ name: 'everything__echo', arguments: { message } })),
-      close: () => client.close(),
-    };
-  },
+  'SDK v1 (@modelcontextprotocol/sdk)': (env: Record<string, string>) =>
+    host(
+      new StdioV1({ command: process.execPath, args: [TEE, CLI], env, stderr: 'pipe' }),
+      new ClientV1({ name: 'shutdown-v1', version: '1.0.0' }) as unknown as SdkClient,
+    ),
+  'SDK v2 (@modelcontextprotocol/client)': (env: Record<string, string>) =>
+    host(
+      new StdioV2({ command: process.execPath, args: [TEE, CLI], env, stderr: 'pipe' }),
+      new ClientV2(
+        { name: 'shutdown-v2', version: '1.0.0' },
+        { versionNegotiation: { mode: 'auto' } },
+      ) as unknown as SdkClient,
+    ),
 };
 
 const children: ChildProcess[] = [];
