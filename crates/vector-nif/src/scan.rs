@@ -44,18 +44,26 @@ impl Selection<'_> {
     }
 }
 
+/// One worker's share of a scan: work items `start..end` of `selection`, keeping the `k` best.
+#[derive(Clone, Copy, Debug)]
+pub struct Work<'a> {
+    pub selection: &'a Selection<'a>,
+    pub start: usize,
+    pub end: usize,
+    pub k: usize,
+}
+
 /// Scans work items `start..end` of `selection`, keeping the `k` best keys (`key(row)`, higher is better).
 /// Rows whose key is below `min_key` are skipped. Inlined into each SIMD variant so the closure's kernel
 /// is compiled with that variant's target features.
 #[inline(always)]
-pub fn scan_range<F: FnMut(usize) -> f64>(
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-    min_key: f64,
-    mut key: F,
-) -> TopK {
+pub fn scan_range<F: FnMut(usize) -> f64>(work: Work<'_>, min_key: f64, mut key: F) -> TopK {
+    let Work {
+        selection,
+        start,
+        end,
+        k,
+    } = work;
     let mut top = TopK::new(k);
     let mut visit = |row: usize, top: &mut TopK| {
         let value = key(row);
@@ -92,28 +100,18 @@ pub fn scan_range<F: FnMut(usize) -> f64>(
 /// Common row sizes get a fixed word count (const generic), which compiles to unrolled scalar POPCNTs;
 /// with a run-time count LLVM vectorises the popcount with a per-row horizontal sum, which is slower.
 #[inline(always)]
-pub fn scan_hamming_body(
-    query_bits: &[u8],
-    bits: &[u8],
-    bytes: usize,
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
-    if bytes == 0 || k == 0 {
-        return TopK::new(k);
+pub fn scan_hamming_body(query_bits: &[u8], bits: &[u8], bytes: usize, work: Work<'_>) -> TopK {
+    if bytes == 0 || work.k == 0 {
+        return TopK::new(work.k);
     }
     match bytes {
-        32 => hamming_fixed::<4>(query_bits, bits, selection, start, end, k),
-        48 => hamming_fixed::<6>(query_bits, bits, selection, start, end, k),
-        64 => hamming_fixed::<8>(query_bits, bits, selection, start, end, k),
-        96 => hamming_fixed::<12>(query_bits, bits, selection, start, end, k),
-        128 => hamming_fixed::<16>(query_bits, bits, selection, start, end, k),
-        192 => hamming_fixed::<24>(query_bits, bits, selection, start, end, k),
-        _ => hamming_scan(selection, start, end, k, bytes, bits, |row| {
-            kernels::hamming(query_bits, row)
-        }),
+        32 => hamming_fixed::<4>(query_bits, bits, work),
+        48 => hamming_fixed::<6>(query_bits, bits, work),
+        64 => hamming_fixed::<8>(query_bits, bits, work),
+        96 => hamming_fixed::<12>(query_bits, bits, work),
+        128 => hamming_fixed::<16>(query_bits, bits, work),
+        192 => hamming_fixed::<24>(query_bits, bits, work),
+        _ => hamming_scan(work, bytes, bits, |row| kernels::hamming(query_bits, row)),
     }
 }
 
@@ -124,19 +122,12 @@ fn word(bytes: &[u8], index: usize) -> u64 {
 }
 
 #[inline(always)]
-fn hamming_fixed<const WORDS: usize>(
-    query_bits: &[u8],
-    bits: &[u8],
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
-) -> TopK {
+fn hamming_fixed<const WORDS: usize>(query_bits: &[u8], bits: &[u8], work: Work<'_>) -> TopK {
     let mut query = [0u64; WORDS];
     for (i, slot) in query.iter_mut().enumerate() {
         *slot = word(query_bits, i);
     }
-    hamming_scan(selection, start, end, k, WORDS * 8, bits, |row| {
+    hamming_scan(work, WORDS * 8, bits, |row| {
         let mut total = 0u32;
         for (i, q) in query.iter().enumerate() {
             total += (q ^ word(row, i)).count_ones();
@@ -147,14 +138,17 @@ fn hamming_fixed<const WORDS: usize>(
 
 #[inline(always)]
 fn hamming_scan<F: Fn(&[u8]) -> u32>(
-    selection: &Selection,
-    start: usize,
-    end: usize,
-    k: usize,
+    work: Work<'_>,
     bytes: usize,
     bits: &[u8],
     distance: F,
 ) -> TopK {
+    let Work {
+        selection,
+        start,
+        end,
+        k,
+    } = work;
     let mut top = TopK::new(k);
     match selection {
         Selection::Allow(list) => {
@@ -211,47 +205,29 @@ pub trait Scanner: Sync {
     fn score(&self, metric: Metric, a: &[f32], b: &[f32]) -> f64;
 
     /// Exact scan of work items `start..end`; keys are scores (dot/cosine) or `-distance` (L2).
-    #[allow(clippy::too_many_arguments)]
     fn scan_exact(
         &self,
         metric: Metric,
         query: &[f32],
         matrix: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
         min_key: f64,
     ) -> TopK;
 
     /// int8 scan: key = `scale_row · (codes_q · codes_row)`, computed in f64 from an exact i32 dot product
     /// so the JS fallback reproduces it bit for bit.
-    #[allow(clippy::too_many_arguments)]
     fn scan_int8(
         &self,
         query_codes: &[i8],
         codes: &[i8],
         scales: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
     ) -> TopK;
 
     /// 1-bit scan: key = `-hamming(query_bits, row_bits)`.
-    #[allow(clippy::too_many_arguments)]
-    fn scan_hamming(
-        &self,
-        query_bits: &[u8],
-        bits: &[u8],
-        bytes: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
-    ) -> TopK;
+    fn scan_hamming(&self, query_bits: &[u8], bits: &[u8], bytes: usize, work: Work<'_>) -> TopK;
 
     /// Reads every element once (the bandwidth yardstick of the benchmark).
     fn read_sum(&self, data: &[f32]) -> f32;
@@ -284,13 +260,10 @@ impl Scanner for Portable {
         query: &[f32],
         matrix: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
         min_key: f64,
     ) -> TopK {
-        scan_range(selection, start, end, k, min_key, |r| {
+        scan_range(work, min_key, |r| {
             let value = portable_score(metric, query, row(matrix, dims, r));
             if metric == Metric::L2 {
                 -value
@@ -306,27 +279,15 @@ impl Scanner for Portable {
         codes: &[i8],
         scales: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
     ) -> TopK {
-        scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| {
+        scan_range(work, f64::NEG_INFINITY, |r| {
             scales[r] as f64 * kernels::dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
         })
     }
 
-    fn scan_hamming(
-        &self,
-        query_bits: &[u8],
-        bits: &[u8],
-        bytes: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
-    ) -> TopK {
-        scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+    fn scan_hamming(&self, query_bits: &[u8], bits: &[u8], bytes: usize, work: Work<'_>) -> TopK {
+        scan_hamming_body(query_bits, bits, bytes, work)
     }
 
     fn read_sum(&self, data: &[f32]) -> f32 {

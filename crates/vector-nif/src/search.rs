@@ -4,7 +4,7 @@
 //! pass `ffi::simd::Dispatched`), so this module does not depend on `ffi`.
 
 use crate::quant;
-use crate::scan::{Metric, Scanner, Selection};
+use crate::scan::{Metric, Scanner, Selection, Work};
 use crate::topk::{Hit, TopK};
 
 /// Work (in floats read) above which a scan is split across threads. Measured on the benchmark machine:
@@ -106,10 +106,12 @@ pub fn exact<S: Scanner>(
             query,
             matrix,
             q.dims,
-            &q.selection,
-            start,
-            end,
-            q.k,
+            Work {
+                selection: &q.selection,
+                start,
+                end,
+                k: q.k,
+            },
             q.min_score,
         )
     });
@@ -184,10 +186,12 @@ pub fn int8<S: Scanner>(
             codes,
             scales,
             q.dims,
-            &q.selection,
-            start,
-            end,
-            pool,
+            Work {
+                selection: &q.selection,
+                start,
+                end,
+                k: pool,
+            },
         )
     });
     rerank(
@@ -218,7 +222,17 @@ pub fn binary<S: Scanner>(
     // Hamming rows are cheap (a few POPCNTs): only very large scans repay spawning threads.
     let threads = thread_count(q.threads, items, bytes / 16);
     let candidates = parallel(items, threads, pool, |start, end| {
-        scanner.scan_hamming(&query_bits, bits, bytes, &q.selection, start, end, pool)
+        scanner.scan_hamming(
+            &query_bits,
+            bits,
+            bytes,
+            Work {
+                selection: &q.selection,
+                start,
+                end,
+                k: pool,
+            },
+        )
     });
     rerank(
         scanner,

@@ -4,7 +4,7 @@
 //! path, so both can be tested on one machine. [`Dispatched`] is the safe face of this module: the
 //! [`Scanner`] that `search` runs on.
 
-use crate::scan::{Metric, Portable, Scanner, Selection};
+use crate::scan::{Metric, Portable, Scanner, Work};
 use crate::topk::TopK;
 use std::sync::OnceLock;
 
@@ -82,24 +82,15 @@ impl Scanner for Dispatched {
         query: &[f32],
         matrix: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
         min_key: f64,
     ) -> TopK {
         #[cfg(target_arch = "x86_64")]
         if level() == Level::Avx2Fma {
             // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-            return unsafe {
-                x86::scan_exact(
-                    metric, query, matrix, dims, selection, start, end, k, min_key,
-                )
-            };
+            return unsafe { x86::scan_exact(metric, query, matrix, dims, work, min_key) };
         }
-        Portable.scan_exact(
-            metric, query, matrix, dims, selection, start, end, k, min_key,
-        )
+        Portable.scan_exact(metric, query, matrix, dims, work, min_key)
     }
 
     fn scan_int8(
@@ -108,37 +99,23 @@ impl Scanner for Dispatched {
         codes: &[i8],
         scales: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
     ) -> TopK {
         #[cfg(target_arch = "x86_64")]
         if level() == Level::Avx2Fma {
             // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-            return unsafe {
-                x86::scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
-            };
+            return unsafe { x86::scan_int8(query_codes, codes, scales, dims, work) };
         }
-        Portable.scan_int8(query_codes, codes, scales, dims, selection, start, end, k)
+        Portable.scan_int8(query_codes, codes, scales, dims, work)
     }
 
-    fn scan_hamming(
-        &self,
-        query_bits: &[u8],
-        bits: &[u8],
-        bytes: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
-    ) -> TopK {
+    fn scan_hamming(&self, query_bits: &[u8], bits: &[u8], bytes: usize, work: Work<'_>) -> TopK {
         #[cfg(target_arch = "x86_64")]
         if level() == Level::Avx2Fma {
             // SAFETY: `level()` is Avx2Fma only when AVX2, FMA and POPCNT were detected on this CPU.
-            return unsafe { x86::scan_hamming(query_bits, bits, bytes, selection, start, end, k) };
+            return unsafe { x86::scan_hamming(query_bits, bits, bytes, work) };
         }
-        Portable.scan_hamming(query_bits, bits, bytes, selection, start, end, k)
+        Portable.scan_hamming(query_bits, bits, bytes, work)
     }
 
     fn read_sum(&self, data: &[f32]) -> f32 {
@@ -153,7 +130,7 @@ impl Scanner for Dispatched {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Metric, Selection, TopK};
+    use super::{Metric, TopK, Work};
     use crate::kernels;
     use crate::scan::{self, row};
     use std::arch::x86_64::*;
@@ -328,29 +305,25 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma,popcnt")]
-    #[allow(clippy::too_many_arguments)]
     pub unsafe fn scan_exact(
         metric: Metric,
         query: &[f32],
         matrix: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
         min_key: f64,
     ) -> TopK {
         match metric {
-            Metric::Dot => scan::scan_range(selection, start, end, k, min_key, |r| {
+            Metric::Dot => scan::scan_range(work, min_key, |r| {
                 // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
                 unsafe { dot(query, row(matrix, dims, r)) as f64 }
             }),
-            Metric::Cosine => scan::scan_range(selection, start, end, k, min_key, |r| {
+            Metric::Cosine => scan::scan_range(work, min_key, |r| {
                 // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
                 let (ab, aa, bb) = unsafe { dot_and_norms(query, row(matrix, dims, r)) };
                 kernels::cosine_from_parts(ab, aa, bb)
             }),
-            Metric::L2 => scan::scan_range(selection, start, end, k, min_key, |r| {
+            Metric::L2 => scan::scan_range(work, min_key, |r| {
                 // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
                 -(unsafe { squared_l2(query, row(matrix, dims, r)) } as f64)
             }),
@@ -358,19 +331,15 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma,popcnt")]
-    #[allow(clippy::too_many_arguments)]
     pub unsafe fn scan_int8(
         query_codes: &[i8],
         codes: &[i8],
         scales: &[f32],
         dims: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
     ) -> TopK {
         // SAFETY: this function only runs after AVX2/FMA/POPCNT were detected.
-        scan::scan_range(selection, start, end, k, f64::NEG_INFINITY, |r| unsafe {
+        scan::scan_range(work, f64::NEG_INFINITY, |r| unsafe {
             scales[r] as f64 * dot_i8(query_codes, &codes[r * dims..(r + 1) * dims]) as f64
         })
     }
@@ -380,13 +349,10 @@ mod x86 {
         query_bits: &[u8],
         bits: &[u8],
         bytes: usize,
-        selection: &Selection,
-        start: usize,
-        end: usize,
-        k: usize,
+        work: Work<'_>,
     ) -> TopK {
         // `scan_hamming_body` is #[inline(always)], so its `count_ones` compiles to POPCNT here.
-        scan::scan_hamming_body(query_bits, bits, bytes, selection, start, end, k)
+        scan::scan_hamming_body(query_bits, bits, bytes, work)
     }
 
     #[target_feature(enable = "avx2,fma")]
